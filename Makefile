@@ -1,0 +1,61 @@
+# fiftyfifty — the two front-door commands are `make demo` and `make test`.
+# Each bootstraps what it needs: system packages (apt-get, when root), a .venv, the project.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Debian packages the project needs at run time and in tests.
+SYSTEM_PACKAGES := libreoffice-writer-nogui poppler-utils qpdf fonts-dejavu-core fonts-liberation2 zbar-tools
+# A command that must exist for each package above, in the same order.
+SYSTEM_COMMANDS := soffice pdftotext qpdf /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf /usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf zbarimg
+DEMO_WS := demo-out/workspace
+
+.PHONY: demo test bench lint system venv clean help docs
+
+help:
+	@echo "make demo   run the whole job on the bundled examples into $(DEMO_WS)"
+	@echo "make test   run the lint, type checks and the whole test suite"
+	@echo "make bench  measure throughput against LibreOffice's own limit (BENCH_N=300)"
+
+system:
+	@missing=""; set -- $(SYSTEM_PACKAGES); \
+	for c in $(SYSTEM_COMMANDS); do \
+	  if [ "$${c#/}" != "$$c" ]; then [ -e "$$c" ] || missing="$$missing $$1"; \
+	  else command -v "$$c" >/dev/null 2>&1 || missing="$$missing $$1"; fi; shift; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing system packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "Missing system packages:$$missing"; \
+	    echo "Install them with:  sudo apt-get install$$missing"; exit 1; \
+	  fi; \
+	fi
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip >/dev/null
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+lint: venv
+	$(BIN)/ruff check pipeline schemas tests
+	$(BIN)/mypy
+
+test: system venv lint
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+demo: system venv
+	@rm -rf demo-out && mkdir -p demo-out
+	$(BIN)/fiftyfifty validate conventions/examples/* --report demo-out/report.csv || test $$? -eq 1
+	@echo "Report written to demo-out/report.csv"
+
+bench: system venv
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) demo-out build *.egg-info

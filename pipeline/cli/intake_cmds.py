@@ -1,0 +1,115 @@
+"""Commands about intake: validate, intake-template, schema export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from pipeline.catalogue import Catalogue
+from pipeline.cli.common import EXIT_OK, EXIT_REJECTED, emit_json, guarded, json_option
+from pipeline.intake.template import WRITERS
+from pipeline.issues import Report, write_report
+from pipeline.schema_export import export
+from pipeline.validate import check_inputs, validate_files
+
+catalogue_option = click.option(
+    "--catalogue", type=click.Path(file_okay=False, exists=True), default=None,
+    help="Catalogue folder of convention types and commune profile "
+         "(default: $FIFTYFIFTY_CATALOGUE, else the bundled conventions/).",
+)
+
+
+def print_report(report: Report) -> None:
+    """The human summary of a validation report, on stderr-free stdout."""
+    for o in report.outcomes:
+        mark = "ok " if o.accepted else "REJECTED"
+        click.echo(f"{mark:8} {o.source} row {o.row}  {o.reference or ''}")
+        for i in o.issues:
+            sev = "error" if i.severity == "error" else "warning"
+            val = f"  [value: {i.value}]" if i.value else ""
+            click.echo(f"    {sev}: {i.field or '(record)'}: {i.message}{val}")
+    click.echo(f"{report.accepted} accepted, {report.rejected} rejected, "
+               f"{len(report.outcomes)} records.")
+
+
+@click.command("validate")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to FILE.csv (Excel-ready) or FILE.json.")
+@catalogue_option
+@json_option
+def validate_cmd(inputs: tuple[Path, ...], report_path: Path | None, catalogue: str | None,
+                 as_json: bool) -> None:
+    """Check intake files (JSON, CSV, XLSX) without producing anything.
+
+    Every problem is listed with its file, row, field and value. Warnings do not reject a
+    record. Exit 0 when every record is valid, 1 when any is rejected.
+
+    \b
+    Example:
+      fiftyfifty validate projets.xlsx --report rapport.csv
+    """
+    with guarded():
+        report = validate_files(check_inputs(inputs), Catalogue.load(catalogue))
+        if report_path:
+            write_report(report, report_path)
+        if as_json:
+            emit_json(report.to_dict())
+        else:
+            print_report(report)
+            if report_path:
+                click.echo(f"Report written to {report_path}")
+    raise SystemExit(EXIT_OK if report.valid else EXIT_REJECTED)
+
+
+@click.command("intake-template")
+@click.option("--format", "fmt", type=click.Choice(sorted(WRITERS)), default="xlsx",
+              show_default=True, help="Form format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="File to write.")
+def intake_template_cmd(fmt: str, output: Path) -> None:
+    """Write an empty intake form to fill in.
+
+    The XLSX has French labels, help in comments, drop-down lists for every choice and an
+    "Aide" sheet; the CSV has a row of labels then the row of field names.
+
+    \b
+    Example:
+      fiftyfifty intake-template --format xlsx -o projets.xlsx
+    """
+    with guarded():
+        output.parent.mkdir(parents=True, exist_ok=True)
+        WRITERS[fmt](output)
+        click.echo(f"Intake form written to {output}")
+
+
+@click.group("schema")
+def schema_group() -> None:
+    """JSON Schemas of the intake and the catalogue files.
+
+    \b
+    Example:
+      fiftyfifty schema export -o schemas/json
+    """
+
+
+@schema_group.command("export")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
+              required=True, help="Folder to write the schemas to.")
+def schema_export_cmd(output: Path) -> None:
+    """Write the JSON Schemas (intake record, convention type, commune profile).
+
+    \b
+    Example:
+      fiftyfifty schema export -o schemas/json
+    """
+    with guarded():
+        for path in export(output):
+            click.echo(f"wrote {path}")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(validate_cmd)
+    group.add_command(intake_template_cmd)
+    group.add_command(schema_group)

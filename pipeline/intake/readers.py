@@ -1,0 +1,290 @@
+"""Readers for JSON, CSV and XLSX intake files, streamed record by record.
+
+Each yields :class:`RawRecord`; a file that cannot be read at all yields one record carrying
+the problem, so a bad file is reported and the batch goes on."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+
+import json
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from pipeline.intake.flat import FlatKeyError, is_empty, unflatten
+from pipeline.issues import Issue, shorten
+
+MAX_CELL = 100_000
+"""A longer cell is refused (a 10 MB cell is a mistake or an attack)."""
+MAX_RECORD_BYTES = 2_000_000
+MAX_XLSX_UNCOMPRESSED = 200_000_000
+MAX_XLSX_RATIO = 200
+
+
+@dataclass
+class RawRecord:
+    """One record as read, before validation."""
+
+    source: str
+    row: int
+    data: dict[str, Any] | None
+    flat: dict[str, Any] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+
+
+def _fail(source: str, row: int, message: str, value: object = "") -> RawRecord:
+    return RawRecord(source, row, None, issues=[Issue(source, row, "", message, shorten(value))])
+
+
+# ------------------------------------------------------------------ JSON
+
+
+def read_json(path: Path) -> Iterator[RawRecord]:
+    """One object, a list of objects (streamed with an incremental decoder), or JSON Lines."""
+    name = path.name
+    decoder = json.JSONDecoder()
+    try:
+        handle = path.open("r", encoding="utf-8-sig", errors="strict")
+    except OSError as exc:
+        yield _fail(name, 0, f"cannot open the file: {exc.strerror}")
+        return
+    with handle:
+        buf, pos, number, in_list, done = "", 0, 0, False, False
+        try:
+            buf = handle.read(65536)
+            pos = _skip_ws(buf, 0)
+            if pos >= len(buf):
+                yield _fail(name, 0, "the file is empty")
+                return
+            if buf[pos] == "[":
+                in_list, pos = True, pos + 1
+            while not done:
+                pos = _skip_ws(buf, pos)
+                if in_list and pos < len(buf) and buf[pos] == "]":
+                    break
+                if in_list and number and pos < len(buf) and buf[pos] == ",":
+                    pos = _skip_ws(buf, pos + 1)
+                while True:
+                    try:
+                        obj, end = decoder.raw_decode(buf, pos)
+                        break
+                    except json.JSONDecodeError:
+                        more = handle.read(65536)
+                        if not more:
+                            if pos >= len(buf) and not in_list:
+                                done = True
+                                break
+                            raise
+                        buf = buf[pos:] + more
+                        pos = 0
+                        if len(buf) > MAX_RECORD_BYTES * 4:
+                            raise ValueError("a single record is larger than 8 MB") from None
+                if done:
+                    break
+                number += 1
+                yield _json_record(name, number, obj)
+                pos = end
+                if not in_list:
+                    pos = _skip_ws(buf, pos)
+                    if pos >= len(buf):
+                        more = handle.read(65536)
+                        if not more:
+                            break
+                        buf, pos = buf[pos:] + more, 0
+        except json.JSONDecodeError as exc:
+            yield _fail(name, number + 1, f"not valid JSON near line {exc.lineno}, "
+                        f"column {exc.colno}: {exc.msg} (is the file complete?)")
+        except RecursionError:
+            yield _fail(name, number + 1, "the JSON is nested too deeply")
+        except UnicodeDecodeError:
+            yield _fail(name, number + 1, "the file is not UTF-8 text (save it as UTF-8 JSON)")
+        except ValueError as exc:
+            yield _fail(name, number + 1, str(exc))
+
+
+def _skip_ws(buf: str, pos: int) -> int:
+    while pos < len(buf) and buf[pos] in " \t\r\n":
+        pos += 1
+    return pos
+
+
+def _json_record(name: str, number: int, obj: Any) -> RawRecord:
+    if not isinstance(obj, dict):
+        return _fail(name, number, f"expected an object {{…}}, found {type(obj).__name__}",
+                     obj)
+    return RawRecord(name, number, obj)
+
+
+# ------------------------------------------------------------------ CSV
+
+
+def _decode_stream(path: Path) -> tuple[IO[str], str]:
+    """Open a CSV as text: UTF-8 (BOM or not), UTF-16 with a BOM, else Windows-1252."""
+    raw = path.read_bytes()[:65536] if path.stat().st_size else b""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        enc = "utf-16"
+    elif raw.startswith(codecs.BOM_UTF8):
+        enc = "utf-8-sig"
+    else:
+        try:
+            raw.decode("utf-8")
+            enc = "utf-8"
+        except UnicodeDecodeError as exc:
+            # A cut multi-byte character at the end of the sample is still UTF-8.
+            enc = "utf-8" if exc.start >= len(raw) - 3 else "cp1252"
+    return path.open("r", encoding=enc, errors="strict", newline=""), enc
+
+
+def _sniff_delimiter(sample: str) -> str:
+    first = sample.split("\n", 1)[0]
+    counts = {d: first.count(d) for d in ";,\t"}
+    return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+
+
+def read_csv(path: Path) -> Iterator[RawRecord]:
+    """CSV as French offices produce it: ``;`` or ``,`` sniffed, UTF-8 or Windows-1252."""
+    name = path.name
+    try:
+        handle, _enc = _decode_stream(path)
+    except OSError as exc:
+        yield _fail(name, 0, f"cannot open the file: {exc.strerror}")
+        return
+    with handle:
+        try:
+            sample = handle.read(8192)
+            if "\x00" in sample:
+                yield _fail(name, 1, "the file contains NUL bytes: it is not a CSV text file "
+                            "(was it saved as a spreadsheet?)")
+                return
+            if not sample.strip():
+                yield _fail(name, 0, "the file is empty")
+                return
+            handle.seek(0)
+            csv.field_size_limit(MAX_CELL * 100)
+            reader = csv.reader(handle, delimiter=_sniff_delimiter(sample))
+            yield from _rows_to_records(name, reader)
+        except UnicodeDecodeError:
+            yield _fail(name, 0, "the file's text encoding is not readable (save as CSV UTF-8)")
+        except csv.Error as exc:
+            yield _fail(name, 0, f"the CSV is malformed: {exc}")
+
+
+def _rows_to_records(name: str, rows: Iterator[list[Any]]) -> Iterator[RawRecord]:
+    """Find the header (the row of dotted field names), then one record per data row."""
+    header: list[str] | None = None
+    for line_no, cells in enumerate(rows, start=1):
+        if header is None:
+            texts = [str(c).strip() if c is not None else "" for c in cells]
+            if "title" in texts or any(t.startswith("holders.") for t in texts):
+                header = texts
+            elif line_no >= 5:
+                yield _fail(name, 1, "no header row of field names found in the first rows "
+                            "(expected columns like title, holders.0.name: see "
+                            "`fiftyfifty intake-template`)")
+                return
+            continue
+        if all(is_empty(c) for c in cells):
+            continue
+        yield _row_record(name, line_no, header, cells)
+    if header is None:
+        yield _fail(name, 1, "no header row of field names found")
+
+
+def _row_record(name: str, line_no: int, header: list[str], cells: list[Any]) -> RawRecord:
+    issues: list[Issue] = []
+    flat: dict[str, Any] = {}
+    for i, value in enumerate(cells):
+        col = header[i] if i < len(header) else ""
+        if is_empty(value):
+            continue
+        if not col:
+            issues.append(Issue(name, line_no, f"column {i + 1}", "a value stands in a column "
+                                "without a header", shorten(value)))
+            continue
+        if isinstance(value, str):
+            if len(value) > MAX_CELL:
+                issues.append(Issue(name, line_no, col, f"the cell holds {len(value):,} "
+                                    f"characters (at most {MAX_CELL:,})", shorten(value)))
+                continue
+            if "\x00" in value:
+                issues.append(Issue(name, line_no, col, "the cell contains a NUL byte",
+                                    shorten(value)))
+                continue
+        flat[col] = value
+    if issues:
+        return RawRecord(name, line_no, None, flat=flat, issues=issues)
+    try:
+        data = unflatten(flat)
+    except FlatKeyError as exc:
+        return RawRecord(name, line_no, None, flat=flat,
+                         issues=[Issue(name, line_no, "", f"bad column name: {exc}")])
+    return RawRecord(name, line_no, data, flat=flat)
+
+
+# ------------------------------------------------------------------ XLSX
+
+
+def _xlsx_guard(path: Path) -> str | None:
+    """Refuse zip bombs and XML entity tricks before openpyxl opens the file."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            total = 0
+            for info in zf.infolist():
+                total += info.file_size
+                if info.compress_size and info.file_size / info.compress_size > MAX_XLSX_RATIO \
+                        and info.file_size > 10_000_000:
+                    return f"the workbook part {info.filename} expands suspiciously (zip bomb?)"
+                if total > MAX_XLSX_UNCOMPRESSED:
+                    return "the workbook expands to more than 200 MB: refused"
+                if info.filename.endswith(".xml") and info.file_size < 50_000_000:
+                    with zf.open(info) as part:
+                        head = part.read(4096)
+                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                        return f"the workbook part {info.filename} declares XML entities: refused"
+    except zipfile.BadZipFile:
+        return "the file is not an Excel workbook (.xlsx)"
+    return None
+
+
+def read_xlsx(path: Path) -> Iterator[RawRecord]:
+    """The first sheet (or the one named ``Projets``), streamed in read-only mode."""
+    import openpyxl
+
+    name = path.name
+    problem = _xlsx_guard(path)
+    if problem:
+        yield _fail(name, 0, problem)
+        return
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds on a damaged file
+        yield _fail(name, 0, f"the workbook cannot be read ({type(exc).__name__})")
+        return
+    try:
+        ws = wb["Projets"] if "Projets" in wb.sheetnames else wb.worksheets[0]
+        rows = (list(r) for r in ws.iter_rows(values_only=True))
+        yield from _rows_to_records(name, rows)
+    finally:
+        wb.close()
+
+
+READERS = {".json": read_json, ".jsonl": read_json, ".csv": read_csv, ".xlsx": read_xlsx}
+
+
+def read_records(path: Path) -> Iterator[RawRecord]:
+    """Records of one input file, by its extension."""
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        yield _fail(path.name, 0, f"unsupported file type {path.suffix!r} "
+                    "(use .json, .csv or .xlsx)")
+        return
+    if not path.is_file():
+        yield _fail(path.name, 0, "file not found")
+        return
+    yield from reader(path)
+
+

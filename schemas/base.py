@@ -1,0 +1,229 @@
+"""Shared building blocks of the schemas: the strict base model, French field metadata,
+and the value types (identifiers, amounts, dates) with their checks."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+__all__ = [
+    "Amount", "Email", "FrBool", "FrDate", "Insee", "Phone", "PositiveAmount", "Postcode",
+    "Quantity", "Rna", "Siret",
+    "Strict", "Text", "Uai", "fr", "parse_amount", "parse_date",
+]
+
+
+class Strict(BaseModel):
+    """Base of every schema model: unknown fields are errors, strings are trimmed."""
+
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, validate_default=True, frozen=False,
+    )
+
+
+def fr(title: str, description: str, default: Any = ..., **kw: Any) -> Any:
+    """A pydantic ``Field`` with its French title and description (they feed the spreadsheet
+    template's labels and help, and the JSON Schema)."""
+    return Field(default, title=title, description=description, **kw)
+
+
+# ---------------------------------------------------------------- amounts and dates
+
+_SPACES = re.compile(r"[\s\u00a0\u202f']")
+
+
+def parse_amount(value: Any) -> Any:
+    """Accept ``30000``, ``30 000,50``, ``30.000,50 €``, ``1,234.5`` as a Decimal."""
+    if isinstance(value, bool):
+        raise ValueError("un montant est attendu")
+    if isinstance(value, int | float | Decimal):
+        return Decimal(str(value))
+    if not isinstance(value, str):
+        return value
+    text = _SPACES.sub("", value.replace("€", "").replace("EUR", ""))
+    if not text:
+        raise ValueError("montant vide")
+    if "," in text and "." in text:
+        # The last separator is the decimal one.
+        if text.rfind(",") > text.rfind("."):
+            text = text.replace(".", "").replace(",", ".")
+        else:
+            text = text.replace(",", "")
+    elif "," in text:
+        text = text.replace(",", ".")
+    elif text.count(".") > 1:
+        text = text.replace(".", "")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"« {value} » n'est pas un montant (exemple : 1 250,50)") from None
+    if not amount.is_finite():
+        raise ValueError("montant invalide")
+    return amount
+
+
+def _two_places(value: Decimal) -> Decimal:
+    if abs(value) > Decimal("1e12"):
+        raise ValueError("montant démesuré")
+    return value.quantize(Decimal("0.01"))
+
+
+def _not_negative(value: Decimal) -> Decimal:
+    if value < 0:
+        raise ValueError("un montant ne peut pas être négatif")
+    return value
+
+
+Amount = Annotated[Decimal, BeforeValidator(parse_amount), AfterValidator(_two_places)]
+PositiveAmount = Annotated[
+    Decimal, BeforeValidator(parse_amount), AfterValidator(_two_places),
+    AfterValidator(_not_negative),
+]
+
+_FR_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+
+
+def parse_date(value: Any) -> Any:
+    """Accept ``25/11/2026``, ``25-11-2026``, ``2026-11-25`` and spreadsheet datetimes."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date) or not isinstance(value, str):
+        return value
+    text = value.strip()
+    m = _FR_DATE.match(text)
+    try:
+        if m:
+            day, month, year = (int(g) for g in m.groups())
+            return date(year, month, day)
+        if re.match(r"^\d{4}-\d{2}-\d{2}", text):
+            return date.fromisoformat(text[:10])
+    except ValueError:
+        raise ValueError(f"« {value} » n'est pas une date qui existe") from None
+    raise ValueError(f"« {value} » n'est pas une date (format attendu : 25/11/2026)")
+
+
+FrDate = Annotated[date, BeforeValidator(parse_date)]
+
+_TRUE = {"oui", "o", "vrai", "x", "yes", "y", "true", "1", "on"}
+_FALSE = {"non", "n", "faux", "no", "false", "0", "off", ""}
+
+
+def parse_bool(value: Any) -> Any:
+    """Accept ``oui``/``non``, ``vrai``/``faux``, ``x`` (a ticked cell) and the usual."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise ValueError(f"« {value} » : répondez oui ou non")
+    return value
+
+
+FrBool = Annotated[bool, BeforeValidator(parse_bool)]
+Quantity = Annotated[Decimal, BeforeValidator(parse_amount)]
+"""A number of hours or square metres, French decimal comma accepted."""
+
+# ---------------------------------------------------------------- identifiers
+
+
+def _digits(value: Any) -> Any:
+    return re.sub(r"[\s.\-]", "", value) if isinstance(value, str) else value
+
+
+def luhn_ok(number: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(number)):
+        d = int(ch)
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _check_siret(value: str) -> str:
+    if not re.fullmatch(r"\d{14}", value):
+        raise ValueError("un SIRET compte 14 chiffres")
+    # La Poste's establishments follow their own key (sum of digits multiple of 5).
+    if value.startswith("356000000"):
+        if sum(int(c) for c in value) % 5:
+            raise ValueError("clé de contrôle du SIRET incorrecte")
+    elif not luhn_ok(value):
+        raise ValueError("clé de contrôle du SIRET incorrecte (vérifiez les 14 chiffres)")
+    return value
+
+
+def _check_rna(value: str) -> str:
+    value = value.upper()
+    if not re.fullmatch(r"W\d{9}", value):
+        raise ValueError("un numéro RNA s'écrit W suivi de 9 chiffres (ex. W623001234)")
+    return value
+
+
+_UAI_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
+
+
+def _check_uai(value: str) -> str:
+    value = value.upper()
+    if not re.fullmatch(r"\d{7}[A-Z]", value):
+        raise ValueError("un code UAI s'écrit 7 chiffres et une lettre (ex. 0620123A)")
+    if _UAI_LETTERS[int(value[:7]) % 23] != value[7]:
+        raise ValueError("lettre clé du code UAI incorrecte")
+    return value
+
+
+def _check_insee(value: str) -> str:
+    value = value.upper()
+    if not re.fullmatch(r"(\d{5}|2[AB]\d{3})", value):
+        raise ValueError("un code INSEE de commune compte 5 caractères (ex. 62528)")
+    return value
+
+
+def _check_postcode(value: str) -> str:
+    if not re.fullmatch(r"\d{5}", value):
+        raise ValueError("un code postal compte 5 chiffres")
+    return value
+
+
+def _check_phone(value: str) -> str:
+    raw = re.sub(r"[\s.\-()]", "", value)
+    if raw.startswith("+33"):
+        raw = "0" + raw[3:].lstrip("0") if raw[3:4] != "0" else "0" + raw[4:]
+    elif raw.startswith("0033"):
+        raw = "0" + raw[4:]
+    if not re.fullmatch(r"0[1-9]\d{8}", raw):
+        raise ValueError("numéro de téléphone français attendu (ex. 03 21 69 86 86)")
+    return " ".join(raw[i : i + 2] for i in range(0, 10, 2))
+
+
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@"
+                    r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+
+
+def _check_email(value: str) -> str:
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise ValueError("adresse électronique invalide (ex. prenom.nom@exemple.fr)")
+    return value.lower()
+
+
+def _no_controls(value: str) -> str:
+    if any((ord(c) < 32 and c not in "\n\t") or c in "\u202e\u202d\u2066\u2067\u2068"
+           for c in value):
+        raise ValueError("le texte contient des caractères de contrôle invisibles")
+    return value
+
+
+Siret = Annotated[str, BeforeValidator(_digits), AfterValidator(_check_siret)]
+Rna = Annotated[str, BeforeValidator(_digits), AfterValidator(_check_rna)]
+Uai = Annotated[str, AfterValidator(_check_uai)]
+Insee = Annotated[str, AfterValidator(_check_insee)]
+Postcode = Annotated[str, BeforeValidator(_digits), AfterValidator(_check_postcode)]
+Phone = Annotated[str, AfterValidator(_check_phone)]
+Email = Annotated[str, AfterValidator(_check_email)]
+Text = Annotated[str, Field(max_length=10_000), AfterValidator(_no_controls)]
+"""Free text: bounded, no control characters or direction overrides."""

@@ -1,0 +1,187 @@
+"""The convention: one validated intake record, with its derived figures."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from pydantic import computed_field
+
+from schemas.base import Strict, Text, fr
+from schemas.clauses import (
+    Annex,
+    Communication,
+    CouncilDecision,
+    Evaluation,
+    Insurance,
+    Ownership,
+    Project,
+    PublicLand,
+    Schedule,
+    Signatory,
+    Signing,
+    Termination,
+    Upkeep,
+)
+from schemas.commitments import (
+    Amounts,
+    Budget,
+    CommuneCommitments,
+    HolderCommitments,
+    Payment,
+)
+from schemas.parties import Commune, Holder
+
+LEGAL_ENTITY_KINDS = frozenset({"association", "company"})
+"""Holders with a legal personality of their own that can receive a grant."""
+
+TRANSPARENCY_THRESHOLD = Decimal("23000")
+"""Law of 12 April 2000, art. 10 and decree 2001-495: above this, a written convention must
+state object, amount, payment terms and conditions of use."""
+
+
+def add_years(day: date, years: int) -> date:
+    """``day`` plus whole years (29 February falls back to 28)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+class Convention(Strict):
+    """A citizen-initiative convention between the commune and project holders."""
+
+    convention_type: str = fr("Type de convention", "Type du catalogue (conventions/*.yaml).",
+                              "fifty-fifty", pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")
+    reference: str | None = fr(
+        "Référence", "Identifiant stable du dossier (sinon calculé) : lettres, chiffres, . _ -.",
+        None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    title: Text = fr("Intitulé", "Titre court du projet.", max_length=200, min_length=3)
+    legal_basis: list[Text] = fr("Visas", "Textes sur lesquels la convention se fonde.",
+                                 default_factory=list, max_length=30)
+    council_decision: CouncilDecision = fr("Délibération", "Décision du conseil municipal.")
+    commune: Commune = fr("Commune", "Repris du profil de la commune ; l'intake peut préciser.")
+    holders: list[Holder] = fr("Porteurs", "Porteurs du projet.", min_length=1, max_length=50)
+    project: Project = fr("Objet", "Le projet.")
+    commune_commitments: CommuneCommitments = fr("Engagements de la commune", "Article 3.")
+    holder_commitments: HolderCommitments = fr("Engagements des porteurs", "Article 4.")
+    budget: Budget = fr("Budget", "Autres financements.", default_factory=Budget)
+    payment: Payment = fr("Paiement", "Échéancier et justificatifs.", default_factory=Payment)
+    schedule: Schedule = fr("Calendrier", "Début, étapes, fin.")
+    upkeep: Upkeep = fr("Pérennité", "Entretien après réalisation.")
+    ownership: Ownership = fr("Propriété des ouvrages", "Qui possède l'ouvrage à la fin.",
+                              default_factory=Ownership)
+    public_land: PublicLand | None = fr("Occupation du domaine public", "Si le projet occupe le "
+                                        "domaine public.", None)
+    insurance: Insurance = fr("Assurances", "Statut des bénévoles et garanties.",
+                              default_factory=Insurance)
+    communication: Communication = fr("Communication", "Mention et droit à l'image.",
+                                      default_factory=Communication)
+    evaluation: Evaluation = fr("Évaluation", "Indicateurs et bilan.", default_factory=Evaluation)
+    termination: Termination = fr("Résiliation", "Préavis et motifs.",
+                                  default_factory=Termination)
+    annexes: list[Annex] = fr("Annexes", "Pièces annexées.", default_factory=list, max_length=50)
+    signing: Signing = fr("Signature", "Lieu et mode de signature.", default_factory=Signing)
+    signatories_override: list[Signatory] | None = fr(
+        "Signataires", "Laisser vide : déduits des porteurs (représentants ou représentants "
+        "légaux) puis la commune en dernier.", None, max_length=100)
+    notes: Text | None = fr("Observations", "Remarques internes (non imprimées).", None,
+                            max_length=5000)
+
+    # ------------------------------------------------------------ derived figures
+
+    @computed_field(title="Montants", description="Chiffres du budget, calculés.")  # type: ignore[prop-decorator]
+    @property
+    def amounts(self) -> Amounts:
+        cc = self.commune_commitments
+        money = sum((m.amount for m in cc.money), Decimal("0"))
+        technical = sum((t.value for t in cc.technical), Decimal("0"))
+        inkind = sum((i.total for i in self.holder_commitments.in_kind), Decimal("0"))
+        other = sum((f.amount for f in self.budget.other_funding), Decimal("0"))
+        total = money + technical + inkind + other
+        share = (
+            ((money + technical) * 100 / total).quantize(Decimal("0.1")) if total else Decimal(0)
+        )
+        grants = sum((m.amount for m in cc.money if m.form == "grant"), Decimal("0"))
+        return Amounts(
+            commune_money=money, commune_technical=technical, commune_total=money + technical,
+            holders_inkind=inkind, other_funding=other, project_total=total,
+            commune_share=share, grants=grants,
+        )
+
+    def aid_to_holder(self, index: int) -> Decimal:
+        """Money and valued help the commune gives holder ``index`` (0-based).
+
+        Technical help is not attributed to a holder, so with one holder it all counts for
+        that holder; with several it is shared evenly, as the law counts help in kind too."""
+        cc = self.commune_commitments
+        money = sum((m.amount for m in cc.money if m.holder == index + 1), Decimal("0"))
+        technical = sum((t.value for t in cc.technical), Decimal("0"))
+        return money + technical / len(self.holders)
+
+    @computed_field(title="Clauses obligatoires", description="Aide > 23 000 € à une personne "  # type: ignore[prop-decorator]
+                    "morale : objet, montant, modalités et conditions d'utilisation.")
+    @property
+    def mandatory_clauses(self) -> bool:
+        return any(
+            h.kind in LEGAL_ENTITY_KINDS and self.aid_to_holder(i) > TRANSPARENCY_THRESHOLD
+            for i, h in enumerate(self.holders)
+        )
+
+    @computed_field(title="Fin de l'engagement", description="Fin des travaux + durée "  # type: ignore[prop-decorator]
+                    "d'entretien.")
+    @property
+    def commitment_end(self) -> date:
+        return add_years(self.schedule.end, self.upkeep.years)
+
+    @computed_field(title="Mineurs", description="Des mineurs participent.")  # type: ignore[prop-decorator]
+    @property
+    def has_minors(self) -> bool:
+        return any(
+            h.minor or (h.representative is not None and h.representative.minor)
+            or any(m.minor for m in h.members)
+            for h in self.holders
+        )
+
+    @computed_field(title="Signataires", description="Dans l'ordre de signature.")  # type: ignore[prop-decorator]
+    @property
+    def signatories(self) -> list[Signatory]:
+        if self.signatories_override:
+            return list(self.signatories_override)
+        return derive_signatories(self.holders, self.commune)
+
+
+def derive_signatories(holders: list[Holder], commune: Commune) -> list[Signatory]:
+    """Each holder's representative (a guardian for a minor, and each minor member's
+    guardian), then the commune's representative last."""
+    out: list[Signatory] = []
+    for n, h in enumerate(holders, start=1):
+        party = f"{h.name} ({h.kind_label})"
+        rep = h.representative
+        minor = h.minor if h.kind == "person" else bool(rep and rep.minor)
+        guardian = h.guardian if h.kind == "person" else (rep.guardian if rep else None)
+        signer = h.name if h.kind == "person" or rep is None else rep.name
+        if minor:
+            if guardian is not None:
+                out.append(Signatory(
+                    key=f"guardian-{n}", name=guardian.name, party=party,
+                    capacity=f"{guardian.relationship} de {signer} (mineur)"))
+        else:
+            capacity = (rep.capacity if rep and rep.capacity else
+                        "en son nom propre" if h.kind == "person" else f"pour {h.name}")
+            out.append(Signatory(key=f"holder-{n}", name=signer, party=party, capacity=capacity))
+        for m, member in enumerate(h.members, start=1):
+            if member.minor and member.guardian is not None:
+                out.append(Signatory(
+                    key=f"guardian-{n}-{m}", name=member.guardian.name, party=party,
+                    capacity=f"{member.guardian.relationship} de {member.name} (mineur)"))
+    crep = commune.representative
+    out.append(Signatory(
+        key="commune", name=crep.name or f"{crep.capacity[0].upper()}{crep.capacity[1:]}",
+        party=f"Commune de {commune.name}", capacity=f"{crep.capacity} de {commune.name}",
+    ))
+    return out
+
+
+__all__ = ["LEGAL_ENTITY_KINDS", "TRANSPARENCY_THRESHOLD", "Convention", "add_years",
+           "derive_signatories"]
