@@ -51,8 +51,31 @@ test: system venv lint
 
 demo: system venv
 	@rm -rf demo-out && mkdir -p demo-out
-	$(BIN)/fiftyfifty validate conventions/examples/* --report demo-out/report.csv || test $$? -eq 1
-	@echo "Report written to demo-out/report.csv"
+	@echo "== 1. Validate the bundled examples (one CSV row is wrong on purpose)"
+	$(BIN)/fiftyfifty validate conventions/examples/* --report demo-out/validation.csv || test $$? -eq 1
+	@echo "== 2. Produce the conventions"
+	$(BIN)/fiftyfifty run conventions/examples/* --workspace $(DEMO_WS) --report demo-out/run-report.csv || test $$? -eq 1
+	@echo "== 3. A throw-away PKI, then every signatory of the skate-park convention signs, the mayor last"
+	@set -e; \
+	id=$$($(BIN)/fiftyfifty registry list --workspace $(DEMO_WS) --json | $(BIN)/python -c \
+	  'import json,sys; print(next(c["id"] for c in json.load(sys.stdin)["conventions"] if c["reference"]=="FF-2026-SKATEPARK"))'); \
+	$(BIN)/fiftyfifty registry show $$id --workspace $(DEMO_WS) --json | $(BIN)/python -c \
+	  'import json,sys; sys.stdout.write("".join("--role=%s=%s\0" % (s["key"], s["name"]) for s in json.load(sys.stdin)["signatories"]))' \
+	  | xargs -0 $(BIN)/fiftyfifty demo-pki demo-out/pki; \
+	export FF_DEMO_PASS="$$(cat demo-out/pki/PASSPHRASE.txt)"; \
+	for role in $$($(BIN)/fiftyfifty registry show $$id --workspace $(DEMO_WS) --json | $(BIN)/python -c \
+	  'import json,sys; print(" ".join(s["key"] for s in json.load(sys.stdin)["signatories"]))'); do \
+	  $(BIN)/fiftyfifty sign $$id --signatory $$role --pkcs12 demo-out/pki/$$role.p12 \
+	    --passphrase-env FF_DEMO_PASS --location Loos-en-Gohelle --workspace $(DEMO_WS); \
+	done; \
+	echo "== 4. Verify the signed convention against the demo CA"; \
+	$(BIN)/fiftyfifty verify $$id --trust demo-out/pki/ca.pem --workspace $(DEMO_WS)
+	@echo "== 5. Check the whole archive"
+	$(BIN)/fiftyfifty archive verify --workspace $(DEMO_WS)
+	@echo "Done: conventions in $(DEMO_WS)/archive, reports in demo-out/."
+
+docs: venv
+	$(BIN)/python -m pipeline.cli.docs
 
 bench: system venv
 	$(BIN)/python bench/run.py

@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from schemas import CommuneProfile, Convention, ConventionType
 
-SCHEMA_FILES = {
+SCHEMA_FILES: dict[str, type[BaseModel]] = {
     "convention.schema.json": Convention,
     "convention-type.schema.json": ConventionType,
     "commune-profile.schema.json": CommuneProfile,

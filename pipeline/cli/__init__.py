@@ -10,7 +10,7 @@ import logging
 
 import click
 
-from pipeline.cli import intake_cmds
+from pipeline.cli import intake_cmds, registry_cmds, run_cmd, sign_cmds
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -35,5 +35,8 @@ def main(ctx: click.Context, verbose: bool) -> None:
 
 
 intake_cmds.register(main)
+run_cmd.register(main)
+registry_cmds.register(main)
+sign_cmds.register(main)
 
 __all__ = ["main"]

@@ -1,0 +1,116 @@
+"""``fiftyfifty run``: the main job."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from pipeline.catalogue import Catalogue
+from pipeline.cli.common import (
+    EXIT_OK,
+    EXIT_REJECTED,
+    emit_json,
+    get_workspace,
+    guarded,
+    json_option,
+    workspace_option,
+)
+from pipeline.cli.intake_cmds import catalogue_option
+from pipeline.issues import write_report
+from pipeline.runner import RunOptions, RunSummary, run_batch
+from pipeline.validate import check_inputs
+
+
+def _print_summary(summary: RunSummary, report_path: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    table = Table(title="Conventions", show_lines=False)
+    for col in ("ID", "Reference", "Version", "Status", "Done", "PDF"):
+        table.add_column(col)
+    for c in summary.conventions:
+        table.add_row(c.id, c.reference, str(c.version), c.status,
+                      "already archived" if c.action == "unchanged" else c.action, c.pdf or "")
+    if summary.conventions:
+        console.print(table)
+    rejected = [o for o in summary.report.outcomes if not o.accepted]
+    if rejected:
+        console.print("[bold red]Rejected records[/]")
+        for o in rejected:
+            console.print(f"  {o.source} row {o.row} {o.reference or ''}")
+            for i in o.issues:
+                if i.severity == "error":
+                    console.print(f"    {i.field or '(record)'}: {i.message}", markup=False)
+    warnings = sum(1 for i in summary.report.issues if i.severity == "warning")
+    console.print(f"{summary.report.accepted} accepted, {summary.report.rejected} rejected, "
+                  f"{warnings} warning(s). Report: {report_path}")
+
+
+@click.command("run")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@workspace_option
+@click.option("--draft", is_flag=True, help='Add a diagonal "PROJET" watermark.')
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="LibreOffice processes in parallel (default: number of cores).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Report file (.csv or .json); default: <workspace>/reports/run-<time>.csv")
+@click.option("--timeout", type=click.FloatRange(1, 3600), default=120.0, show_default=True,
+              help="Seconds a LibreOffice chunk may go without producing a PDF.")
+@catalogue_option
+@json_option
+def run_cmd(inputs: tuple[Path, ...], workspace: str | None, draft: bool, workers: int | None,
+            report_path: Path | None, timeout: float, catalogue: str | None,
+            as_json: bool) -> None:
+    """Produce numbered, stamped PDF conventions ready for signature.
+
+    Validates every record, numbers the accepted ones in the registry, renders the Word
+    template, converts to PDF/A with LibreOffice, stamps each page (number, page X / Y, QR
+    code), adds one empty signature field per signatory and archives everything. Rejected
+    records never stop the batch; running the same input again creates nothing new.
+    Exit 0 when every record was accepted, 1 when any was rejected.
+
+    \b
+    Example:
+      fiftyfifty run conventions/examples/*.json --workspace ws
+    """
+    with guarded():
+        ws = get_workspace(workspace)
+        paths = check_inputs(inputs)
+        options = RunOptions(ws, Catalogue.load(catalogue), draft=draft, workers=workers,
+                             timeout=timeout)
+        if sys.stderr.isatty() and not as_json:
+            summary = _run_with_progress(paths, options)
+        else:
+            summary = run_batch(paths, options)
+        if report_path is None:
+            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+            report_path = ws.reports_dir / f"run-{stamp}.csv"
+        write_report(summary.report, report_path)
+        if as_json:
+            payload = summary.to_dict()
+            payload["report"] = str(report_path)
+            emit_json(payload)
+        else:
+            _print_summary(summary, report_path)
+    raise SystemExit(EXIT_OK if summary.ok else EXIT_REJECTED)
+
+
+def _run_with_progress(paths: list[Path], options: RunOptions) -> RunSummary:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(transient=True, console=Console(stderr=True)) as bar:
+        tasks = {s: bar.add_task(s, total=None) for s in ("validated", "converted", "archived")}
+
+        def advance(stage: str, n: int) -> None:
+            bar.advance(tasks[stage], n)
+
+        return run_batch(paths, options, advance)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(run_cmd)

@@ -1,0 +1,174 @@
+"""Plain data of the registry: statuses, document kinds and the rows handed to callers.
+
+Everything here is a frozen dataclass or a constant; nothing touches the database.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+Status = Literal["pending", "generated", "signing", "signed", "cancelled"]
+STATUSES: tuple[Status, ...] = ("pending", "generated", "signing", "signed", "cancelled")
+
+DocumentKind = Literal["intake", "docx", "pdf", "signed", "scan", "report"]
+DOCUMENT_KINDS: tuple[DocumentKind, ...] = ("intake", "docx", "pdf", "signed", "scan", "report")
+
+ClaimAction = Literal["new", "resume", "unchanged", "new_version", "refused"]
+
+# The only transitions ``Registry.set_status`` accepts. ``pending -> pending`` is what a
+# new version does to a convention whose documents were never produced.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "pending": frozenset({"generated", "pending"}),
+    "generated": frozenset({"signing", "cancelled"}),
+    "signing": frozenset({"signed", "cancelled"}),
+    "signed": frozenset(),
+    "cancelled": frozenset(),
+}
+
+# Event actions written by the registry itself.
+EVENT_ALLOCATED = "allocated"
+"""A number was allocated; details: type, year, seq, reference, fingerprint, version."""
+EVENT_NEW_VERSION = "new_version"
+"""Same reference, new content; details: from/to version, old/new fingerprint."""
+EVENT_STATUS = "status"
+"""A status transition; details: ``from``, ``to`` and the caller's details."""
+EVENT_DOCUMENT = "document"
+"""A file was registered; details: kind, version, path, sha256, size."""
+EVENT_SIGNED = "signed"
+"""One signatory signed; details must hold ``{"signatory": key}`` (recorded by signing)."""
+
+CONVENTION_ID_RE = re.compile(r"[0-9A-Z_]{1,15}")
+"""The form the prefecture's transmission system accepts for act numbers."""
+
+
+def is_valid_convention_id(value: str) -> bool:
+    """True when ``value`` is 1 to 15 characters of ``[0-9A-Z_]``."""
+    return isinstance(value, str) and CONVENTION_ID_RE.fullmatch(value) is not None
+
+
+@dataclass(frozen=True)
+class NewConvention:
+    """What the runner knows about a validated record before it is numbered."""
+
+    type_id: str
+    """Convention type (the YAML file's id)."""
+    year: int
+    """Year the number belongs to."""
+    number_format: str
+    """Python format with ``{year}`` and ``{seq}``, e.g. ``FF_{year}_{seq:03d}``."""
+    reference: str
+    """Stable key of the record (given in the intake, or derived)."""
+    fingerprint: str
+    """SHA-256 of the record's canonical JSON."""
+    title: str
+    holders: list[dict[str, Any]]
+    commune_amount: Decimal
+    inkind_value: Decimal
+    start: date
+    end: date
+    commitment_end: date | None
+    signatories: list[dict[str, Any]] = field(default_factory=list)
+    """Expected signatories, each a dict with at least ``key`` (``holder-1``, ``commune``)."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The outcome of :meth:`Registry.claim` for one record."""
+
+    action: ClaimAction
+    """``new``/``resume``/``new_version``: produce the documents; ``unchanged``: nothing
+    to do; ``refused``: the change needs an amendment (see ``message``)."""
+    convention_id: str
+    version: int
+    status: Status
+    message: str = ""
+
+    @property
+    def must_produce(self) -> bool:
+        """True when the caller has to (re)produce and store the documents."""
+        return self.action in ("new", "resume", "new_version")
+
+
+@dataclass(frozen=True)
+class ConventionRow:
+    """One convention as recorded."""
+
+    id: str
+    type_id: str
+    year: int
+    seq: int
+    number_format: str
+    reference: str
+    fingerprint: str
+    title: str
+    holders: list[dict[str, Any]]
+    commune_amount: Decimal
+    inkind_value: Decimal
+    start: date
+    end: date
+    commitment_end: date | None
+    signatories: list[dict[str, Any]]
+    status: Status
+    version: int
+    created_at: str
+    updated_at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (amounts and dates as text)."""
+        return {
+            "id": self.id, "type": self.type_id, "year": self.year, "seq": self.seq,
+            "reference": self.reference, "fingerprint": self.fingerprint,
+            "title": self.title, "holders": self.holders,
+            "commune_amount": str(self.commune_amount),
+            "inkind_value": str(self.inkind_value),
+            "start": self.start.isoformat(), "end": self.end.isoformat(),
+            "commitment_end": self.commitment_end.isoformat() if self.commitment_end else None,
+            "signatories": self.signatories, "status": self.status, "version": self.version,
+            "created_at": self.created_at, "updated_at": self.updated_at,
+        }
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    """One registered file."""
+
+    id: int
+    convention_id: str
+    kind: DocumentKind
+    version: int
+    relpath: str
+    """Path relative to the workspace, with ``/`` separators."""
+    sha256: str
+    size: int
+    created_at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind, "version": self.version, "path": self.relpath,
+            "sha256": self.sha256, "size": self.size, "created_at": self.created_at,
+        }
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One entry of the append-only, hash-chained event log."""
+
+    seq: int
+    at: str
+    convention_id: str | None
+    action: str
+    actor: str
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq, "at": self.at, "convention": self.convention_id,
+            "action": self.action, "actor": self.actor, "details": self.details,
+            "prev_hash": self.prev_hash, "hash": self.hash,
+        }

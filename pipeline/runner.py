@@ -1,0 +1,266 @@
+"""The main job: validate, number, render, convert, stamp, add fields, archive, register.
+
+Records stream in; accepted ones are numbered (registry claim) and rendered to DOCX in a
+scratch folder; chunks of DOCX are converted by LibreOffice in a background thread while
+the next chunk renders; each converted PDF is stamped, receives its empty signature fields
+and is archived with its intake and DOCX. A crash at any point leaves the record
+``pending``; the next run resumes it (same number) and nothing is produced twice."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pipeline.archive import store_documents
+from pipeline.catalogue import Catalogue
+from pipeline.clock import today as clock_today
+from pipeline.convert import ConvertResult, convert_batch, find_soffice
+from pipeline.fields import add_signature_fields, fields_from_anchors, find_anchors
+from pipeline.issues import Issue, RecordOutcome, Report
+from pipeline.registry import Claim, NewConvention, Registry
+from pipeline.render import render_docx
+from pipeline.stamp import stamp_pdf
+from pipeline.validate import Validated, Validator, canonical_json, iter_validated
+from pipeline.workspace import Workspace
+from schemas import Convention
+
+ACTOR = "fiftyfifty run"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a batch runs."""
+
+    workspace: Workspace
+    catalogue: Catalogue
+    draft: bool = False
+    """Add the diagonal "PROJET" watermark."""
+    workers: int | None = None
+    """LibreOffice processes (default: number of cores)."""
+    chunk_size: int | None = None
+    """Documents per conversion round (default: 40 per worker)."""
+    timeout: float = 120.0
+    """Seconds a LibreOffice chunk may go without producing a PDF."""
+    soffice: str | None = None
+
+
+@dataclass(frozen=True)
+class ConventionResult:
+    """What became of one accepted record."""
+
+    id: str
+    reference: str
+    version: int
+    action: str
+    """new, resume, new_version (documents produced) or unchanged (already archived)."""
+    status: str
+    pdf: str | None
+    """The final PDF, relative to the workspace."""
+    source: str
+    row: int
+
+
+@dataclass
+class RunSummary:
+    """The outcome of a batch."""
+
+    report: Report = field(default_factory=Report)
+    conventions: list[ConventionResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.report.valid
+
+    def to_dict(self) -> dict[str, Any]:
+        data = self.report.to_dict()
+        return {
+            "ok": self.ok,
+            "accepted": self.report.accepted,
+            "rejected": self.report.rejected,
+            "conventions": [c.__dict__ for c in self.conventions],
+            "issues": data["issues"],
+        }
+
+
+@dataclass
+class _Job:
+    validated: Validated
+    conv: Convention
+    claim: Claim
+    year: int
+    docx: Path
+    intake: bytes
+
+
+Progress = Callable[[str, int], None]
+"""Called with a stage name ("validated", "converted", "archived") and a count to add."""
+
+
+def _new_convention(v: Validated, conv: Convention, year: int, number_format: str
+                    ) -> NewConvention:
+    a = conv.amounts
+    return NewConvention(
+        type_id=conv.convention_type, year=year, number_format=number_format,
+        reference=v.reference, fingerprint=v.fingerprint, title=conv.title,
+        holders=[{"kind": h.kind, "name": h.name} for h in conv.holders],
+        commune_amount=a.commune_total, inkind_value=a.holders_inkind,
+        start=conv.schedule.start, end=conv.schedule.end, commitment_end=conv.commitment_end,
+        signatories=[s.model_dump() for s in conv.signatories],
+    )
+
+
+def _scratch(ws: Workspace) -> Path:
+    """A private scratch folder; scratch left by dead runs is removed."""
+    base = ws.root / "tmp"
+    base.mkdir(parents=True, exist_ok=True)
+    for old in base.glob("run-*"):
+        try:
+            pid = int(old.name.split("-")[1])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(old, ignore_errors=True)
+        except (ValueError, IndexError, PermissionError):
+            continue
+    path = base / f"run-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    path.mkdir()
+    return path
+
+
+class BatchRunner:
+    """Runs one batch; see :func:`run_batch`."""
+
+    def __init__(self, options: RunOptions, progress: Progress | None = None) -> None:
+        self.o = options
+        self.progress = progress or (lambda _stage, _n: None)
+        self.summary = RunSummary()
+        self.today: date = clock_today()
+        self.validator = Validator(options.catalogue)
+        self.workers = max(1, options.workers or os.cpu_count() or 1)
+        self.chunk = options.chunk_size or 40 * self.workers
+
+    def run(self, inputs: Iterable[Path]) -> RunSummary:
+        find_soffice(self.o.soffice)  # fail before numbering anything
+        ws = self.o.workspace
+        ws.root.mkdir(parents=True, exist_ok=True)
+        scratch = _scratch(ws)
+        try:
+            with Registry.open(ws.registry_path) as reg, \
+                    ThreadPoolExecutor(1, thread_name_prefix="convert") as pool:
+                self.reg = reg
+                pending: list[_Job] = []
+                in_flight: tuple[list[_Job], Future[list[ConvertResult]]] | None = None
+                for v in iter_validated(inputs, self.validator):
+                    self.progress("validated", 1)
+                    job = self._accept(v, scratch)
+                    if job is None:
+                        continue
+                    pending.append(job)
+                    if len(pending) >= self.chunk:
+                        in_flight = self._rotate(pool, in_flight, pending, scratch)
+                        pending = []
+                if pending:
+                    in_flight = self._rotate(pool, in_flight, pending, scratch)
+                self._rotate(pool, in_flight, [], scratch)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return self.summary
+
+    # ---------------------------------------------------------------- per record
+
+    def _reject(self, v: Validated, issues: list[Issue]) -> None:
+        self.summary.report.add(RecordOutcome(v.raw.source, v.raw.row, v.reference or None,
+                                              False, issues, v.raw.flat or (v.raw.data or {})))
+
+    def _accept(self, v: Validated, scratch: Path) -> _Job | None:
+        conv = v.convention
+        if conv is None:
+            self.summary.report.add(v.outcome())
+            return None
+        ctype = self.o.catalogue.get(conv.convention_type)
+        year = self.today.year
+        claim = self.reg.claim(_new_convention(v, conv, year, ctype.number_format), actor=ACTOR)
+        if claim.action == "refused":
+            self._reject(v, [*v.issues, Issue(v.raw.source, v.raw.row, "reference",
+                                              claim.message, v.reference)])
+            return None
+        if not claim.must_produce:
+            row = self.reg.get(claim.convention_id)
+            pdf = self.reg.latest_document(claim.convention_id, ["signed", "pdf"])
+            self.summary.report.add(RecordOutcome(v.raw.source, v.raw.row, v.reference, True,
+                                                  v.issues))
+            self.summary.conventions.append(ConventionResult(
+                claim.convention_id, v.reference, claim.version, claim.action,
+                row.status if row else claim.status, pdf.relpath if pdf else None,
+                v.raw.source, v.raw.row))
+            return None
+        stem = f"{claim.convention_id}_v{claim.version}"
+        docx = scratch / "docx" / f"{stem}.docx"
+        docx.parent.mkdir(exist_ok=True)
+        render_docx(conv, self.o.catalogue.template_path(ctype), docx,
+                    number=claim.convention_id, fingerprint=v.fingerprint,
+                    version=claim.version, today=self.today, draft=self.o.draft)
+        intake = (json.dumps(json.loads(canonical_json(conv)), ensure_ascii=False, indent=2)
+                  + "\n").encode("utf-8")
+        return _Job(v, conv, claim, year, docx, intake)
+
+    # ---------------------------------------------------------------- chunks
+
+    def _rotate(self, pool: ThreadPoolExecutor,
+                in_flight: tuple[list[_Job], Future[list[ConvertResult]]] | None,
+                jobs: list[_Job], scratch: Path
+                ) -> tuple[list[_Job], Future[list[ConvertResult]]] | None:
+        """Start converting ``jobs``, then finish the chunk that was converting."""
+        started = None
+        if jobs:
+            started = (jobs, pool.submit(
+                convert_batch, [j.docx for j in jobs], scratch / "pdf",
+                workers=self.workers, timeout=self.o.timeout, soffice=self.o.soffice))
+        if in_flight is not None:
+            done_jobs, future = in_flight
+            for job, result in zip(done_jobs, future.result(), strict=True):
+                self._finish(job, result, scratch)
+        return started
+
+    def _finish(self, job: _Job, result: ConvertResult, scratch: Path) -> None:
+        v, claim = job.validated, job.claim
+        self.progress("converted", 1)
+        if not result.ok or result.pdf is None:
+            self._reject(v, [*v.issues, Issue(
+                v.raw.source, v.raw.row, "", f"PDF conversion failed for {claim.convention_id}"
+                f": {result.error or 'unknown error'} (run again to retry)")])
+            return
+        stamped = scratch / "pdf" / f"{result.pdf.stem}.stamped.pdf"
+        final = scratch / "pdf" / f"{result.pdf.stem}.final.pdf"
+        stamp_pdf(result.pdf, stamped, number=claim.convention_id, fingerprint=v.fingerprint,
+                  draft=self.o.draft)
+        keys = [s.key for s in job.conv.signatories]
+        add_signature_fields(stamped, final, fields_from_anchors(find_anchors(stamped), keys))
+        stored = store_documents(
+            self.o.workspace, self.reg, claim.convention_id, job.year, claim.version,
+            [("intake.json", "intake", job.intake),
+             (f"{claim.convention_id}.docx", "docx", job.docx),
+             (f"{claim.convention_id}.pdf", "pdf", final)],
+            actor=ACTOR)
+        for p in (result.pdf, stamped, final, job.docx):
+            p.unlink(missing_ok=True)
+        pdf = next((s.relpath for s in stored if s.kind == "pdf"), None)
+        self.summary.report.add(RecordOutcome(v.raw.source, v.raw.row, v.reference, True,
+                                              v.issues))
+        self.summary.conventions.append(ConventionResult(
+            claim.convention_id, v.reference, claim.version, claim.action, "generated", pdf,
+            v.raw.source, v.raw.row))
+        self.progress("archived", 1)
+
+
+def run_batch(inputs: Iterable[Path], options: RunOptions,
+              progress: Progress | None = None) -> RunSummary:
+    """Run the whole job on ``inputs``; row problems are in the summary's report."""
+    return BatchRunner(options, progress).run(inputs)
