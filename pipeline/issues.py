@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -14,12 +15,13 @@ Severity = Literal["error", "warning"]
 
 # Characters that make a spreadsheet treat a cell as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[-+]?\d[\d \u00a0\u202f]*(?:[.,]\d+)?")
 
 
 def neutralise_cell(value: object) -> str:
     """Return ``value`` as text a spreadsheet shows as-is (formula injection defused)."""
     text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START):
+    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
         return "'" + text
     return text
 
@@ -135,4 +137,34 @@ def write_report(report: Report, path: Path) -> None:
     writer.writerow(REPORT_COLUMNS)
     for row in issue_rows(report.outcomes):
         writer.writerow([neutralise_cell(c) for c in row])
+    path.write_text("\ufeff" + buf.getvalue(), encoding="utf-8")
+    rejected = [o for o in report.outcomes if not o.accepted and o.raw]
+    if rejected:
+        write_rejected_rows(rejected, rejected_path(path))
+
+
+def rejected_path(report_path: Path) -> Path:
+    """Where the rejected rows go, beside the CSV report."""
+    return report_path.with_name(report_path.stem + ".rejected.csv")
+
+
+def write_rejected_rows(outcomes: list[RecordOutcome], path: Path) -> None:
+    """The rejected records with all their original values and an ``#errors`` column, so a
+    clerk can correct them in a spreadsheet and feed the file in again (the readers ignore
+    columns whose name starts with ``#``)."""
+    from pipeline.intake.flat import flatten
+
+    rows = [(o, o.raw if all(isinstance(v, str | int | float | None) for v in o.raw.values())
+             else flatten(o.raw)) for o in outcomes]
+    columns: dict[str, None] = {}
+    for _, flat in rows:
+        columns.update(dict.fromkeys(flat))
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["#errors", "#source", "#row", *columns])
+    for o, flat in rows:
+        errors = " | ".join(f"{i.field or '(record)'}: {i.message}" for i in o.issues
+                            if i.severity == "error")
+        writer.writerow([neutralise_cell(c) for c in
+                         [errors, o.source, o.row, *(flat.get(c, "") for c in columns)]])
     path.write_text("\ufeff" + buf.getvalue(), encoding="utf-8")

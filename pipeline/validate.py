@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pipeline.catalogue import DEFAULT_TYPE, Catalogue
-from pipeline.errors import ConfigError, InputError
+from pipeline.errors import InputError
 from pipeline.intake import RawRecord, read_records
 from pipeline.issues import Issue, RecordOutcome, Report, shorten
 from schemas import Convention, check
@@ -150,20 +150,20 @@ class Validator:
             "commune": profile.commune.model_dump(mode="json", exclude_none=True),
             "legal_basis": list(profile.legal_basis),
         }
+        self._known_types = frozenset(catalogue.type_ids())
 
     def validate(self, raw: RawRecord) -> Validated:
         if raw.data is None:
             return Validated(raw, None, list(raw.issues))
         type_id = raw.data.get("convention_type") or DEFAULT_TYPE
-        try:
-            ctype = self.catalogue.get(str(type_id))
-        except ConfigError:
-            if type_id == DEFAULT_TYPE:
-                raise
+        if type_id != DEFAULT_TYPE and type_id not in self._known_types:
+            # Unknown to the catalogue: the record's problem. A known type whose file is
+            # broken is the catalogue's problem, fatal (ConfigError names the file and key).
             return Validated(raw, None, [Issue(
                 raw.source, raw.row, "convention_type",
                 f"type de convention inconnu (connus : {', '.join(self.catalogue.type_ids())})",
                 shorten(type_id))])
+        ctype = self.catalogue.get(str(type_id))
         data = deep_merge(deep_merge(ctype.defaults, self._profile_layer), raw.data)
         try:
             conv = Convention.model_validate(data)
@@ -188,8 +188,13 @@ class Validator:
 def iter_validated(paths: Iterable[Path], validator: Validator) -> Iterator[Validated]:
     """Validate every record of every input, streamed."""
     for path in paths:
+        count = 0
         for raw in read_records(path):
+            count += 1
             yield validator.validate(raw)
+        if count == 0:
+            yield Validated(RawRecord(path.name, 0, None), None, [Issue(
+                path.name, 0, "", "the file holds no record (only a header, or an empty list)")])
 
 
 def check_inputs(paths: Iterable[Path]) -> list[Path]:

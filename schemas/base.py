@@ -85,6 +85,8 @@ PositiveAmount = Annotated[
 ]
 
 _FR_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+# An ISO date, or an ISO date-time as a spreadsheet exports it (the time is dropped).
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 
 
 def parse_date(value: Any) -> Any:
@@ -99,7 +101,7 @@ def parse_date(value: Any) -> Any:
         if m:
             day, month, year = (int(g) for g in m.groups())
             return date(year, month, day)
-        if re.match(r"^\d{4}-\d{2}-\d{2}", text):
+        if _ISO_DATE.match(text):
             return date.fromisoformat(text[:10])
     except ValueError:
         raise ValueError(f"« {value} » n'est pas une date qui existe") from None
@@ -148,9 +150,10 @@ def luhn_ok(number: str) -> bool:
 def _check_siret(value: str) -> str:
     if not re.fullmatch(r"\d{14}", value):
         raise ValueError("un SIRET compte 14 chiffres")
-    # La Poste's establishments follow their own key (sum of digits multiple of 5).
+    # La Poste's establishments follow their own key (sum of digits multiple of 5); its head
+    # office (356 000 000 00048) keeps an ordinary Luhn key.
     if value.startswith("356000000"):
-        if sum(int(c) for c in value) % 5:
+        if sum(int(c) for c in value) % 5 and not luhn_ok(value):
             raise ValueError("clé de contrôle du SIRET incorrecte")
     elif not luhn_ok(value):
         raise ValueError("clé de contrôle du SIRET incorrecte (vérifiez les 14 chiffres)")

@@ -5,8 +5,10 @@ findings into report issues. Errors reject the record; warnings do not."""
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 from schemas.base import Strict
@@ -25,11 +27,18 @@ class Finding:
 
 
 def months_between(start: object, end: object) -> float:
-    """Length in months (30.44-day months), for the realisation bounds."""
-    from datetime import date
-
+    """Length in months (30.44-day months), for the message about the realisation bounds."""
     assert isinstance(start, date) and isinstance(end, date)
     return (end - start).days / 30.44
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` plus whole calendar months (31 January + 1 month is 28 or 29 February)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    last = calendar.monthrange(year, month)[1]
+    return date(year, month, min(day.day, last))
 
 
 def check(conv: Convention, ctype: ConventionType) -> list[Finding]:
@@ -54,8 +63,10 @@ def _schedule(conv: Convention, ctype: ConventionType) -> Iterator[Finding]:
         return
     months = months_between(s.start, s.end)
     b = ctype.bounds
-    if months < b.min_months or months > b.max_months:
-        yield Finding("schedule.end", f"la réalisation dure {months:.1f} mois ; une convention "
+    # Calendar months: 1 March to 1 September is six months exactly, not 6.04.
+    if s.end < add_months(s.start, b.min_months) or s.end > add_months(s.start, b.max_months):
+        length = f"{months:.1f}".replace(".", ",")
+        yield Finding("schedule.end", f"la réalisation dure {length} mois ; une convention "
                       f"« {ctype.title} » prévoit de {b.min_months} à {b.max_months} mois")
     for i, m in enumerate(s.milestones):
         if not s.start <= m.date <= s.end:
@@ -72,8 +83,6 @@ def _guardian_check(person: Strict, path: str, minor: bool, guardian: Guardian |
         yield Finding(f"{path}.guardian", "un mineur ne signe rien seul : indiquez son "
                       "représentant légal (parent ou tuteur)")
     if birth is not None:
-        from datetime import date
-
         assert isinstance(start, date)
         adult = age_on(birth, start) >= 18
         if adult and minor:
@@ -118,6 +127,14 @@ def _parties(conv: Convention) -> Iterator[Finding]:
     if conv.has_minors and not conv.insurance.minors_supervision:
         yield Finding("insurance.minors_supervision", "des mineurs participent : précisez qui "
                       "les encadre pendant les travaux")
+    if not conv.insurance.insurer_notified:
+        yield Finding("insurance.insurer_notified", "l'assureur de la commune doit être informé "
+                      "de la participation de bénévoles (extension de garantie) avant les "
+                      "travaux", "warning")
+    for n, h in enumerate(conv.holders):
+        if h.kind in ("association", "company") and not h.liability_certificate:
+            yield Finding(f"holders.{n}.liability_certificate", f"« {h.name} » doit fournir son "
+                          "attestation d'assurance responsabilité civile (annexe)", "warning")
 
 
 def _money(conv: Convention, ctype: ConventionType) -> Iterator[Finding]:
@@ -177,4 +194,4 @@ def _payment(conv: Convention) -> Iterator[Finding]:
                       f"financier de la commune est de {_fmt(grants)}")
 
 
-__all__ = ["Finding", "check", "months_between"]
+__all__ = ["Finding", "add_months", "check", "months_between"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,7 @@ import pytest
 from pipeline.catalogue import PROJECT_ROOT, Catalogue
 
 EXAMPLES = PROJECT_ROOT / "conventions" / "examples"
-FIXED_NOW = datetime(2026, 11, 25, 10, 30, tzinfo=timezone.utc)
+FIXED_NOW = datetime(2026, 11, 25, 10, 30, tzinfo=UTC)
 FIXED_TODAY = date(2026, 11, 25)
 
 

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from typing import Any
 
 _PART = re.compile(r"^(?:[a-z_][a-z0-9_]*|\d{1,3})$")
@@ -37,11 +38,12 @@ def unflatten(row: dict[str, Any]) -> dict[str, Any]:
             continue
         parts = check_key(key)
         node: Any = root
-        for part, nxt in zip(parts, parts[1:], strict=False):
+        for part, nxt in pairwise(parts):
             child_empty: Any = [] if isinstance(nxt, int) else {}
             node = _step(node, part, child_empty)
         _set(node, parts[-1], value.strip() if isinstance(value, str) else value)
-    return _compact(root)
+    compacted: dict[str, Any] = _compact(root)
+    return compacted
 
 
 def _step(node: Any, part: str | int, empty: Any) -> Any:

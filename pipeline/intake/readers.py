@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-
 import json
 import zipfile
 from collections.abc import Iterator
@@ -20,6 +19,8 @@ from pipeline.issues import Issue, shorten
 
 MAX_CELL = 100_000
 """A longer cell is refused (a 10 MB cell is a mistake or an attack)."""
+CSV_FIELD_LIMIT = 64 * 1024 * 1024
+"""Beyond this the csv module cannot even read the cell: the row is reported as unreadable."""
 MAX_RECORD_BYTES = 2_000_000
 MAX_XLSX_UNCOMPRESSED = 200_000_000
 MAX_XLSX_RATIO = 200
@@ -55,19 +56,19 @@ def read_json(path: Path) -> Iterator[RawRecord]:
     with handle:
         buf, pos, number, in_list, done = "", 0, 0, False, False
         try:
-            buf = handle.read(65536)
-            pos = _skip_ws(buf, 0)
+            buf, pos = _fill(handle, "", 0)
             if pos >= len(buf):
                 yield _fail(name, 0, "the file is empty")
                 return
             if buf[pos] == "[":
                 in_list, pos = True, pos + 1
             while not done:
-                pos = _skip_ws(buf, pos)
+                # Separators may sit at a chunk boundary: refill before looking at them.
+                buf, pos = _fill(handle, buf, pos)
                 if in_list and pos < len(buf) and buf[pos] == "]":
                     break
                 if in_list and number and pos < len(buf) and buf[pos] == ",":
-                    pos = _skip_ws(buf, pos + 1)
+                    buf, pos = _fill(handle, buf, pos + 1)
                 while True:
                     try:
                         obj, end = decoder.raw_decode(buf, pos)
@@ -106,6 +107,18 @@ def read_json(path: Path) -> Iterator[RawRecord]:
             yield _fail(name, number + 1, str(exc))
 
 
+def _fill(handle: IO[str], buf: str, pos: int) -> tuple[str, int]:
+    """Skip whitespace, reading more chunks until a non-blank character or the end."""
+    while True:
+        pos = _skip_ws(buf, pos)
+        if pos < len(buf):
+            return buf, pos
+        more = handle.read(65536)
+        if not more:
+            return buf, pos
+        buf, pos = more, 0
+
+
 def _skip_ws(buf: str, pos: int) -> int:
     while pos < len(buf) and buf[pos] in " \t\r\n":
         pos += 1
@@ -124,7 +137,8 @@ def _json_record(name: str, number: int, obj: Any) -> RawRecord:
 
 def _decode_stream(path: Path) -> tuple[IO[str], str]:
     """Open a CSV as text: UTF-8 (BOM or not), UTF-16 with a BOM, else Windows-1252."""
-    raw = path.read_bytes()[:65536] if path.stat().st_size else b""
+    with path.open("rb") as head:
+        raw = head.read(65536)  # a sample only: the file itself is streamed
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         enc = "utf-16"
     elif raw.startswith(codecs.BOM_UTF8):
@@ -164,19 +178,36 @@ def read_csv(path: Path) -> Iterator[RawRecord]:
                 yield _fail(name, 0, "the file is empty")
                 return
             handle.seek(0)
-            csv.field_size_limit(MAX_CELL * 100)
+            csv.field_size_limit(CSV_FIELD_LIMIT)
             reader = csv.reader(handle, delimiter=_sniff_delimiter(sample))
-            yield from _rows_to_records(name, reader)
+            yield from _rows_to_records(name, _csv_rows(reader))
         except UnicodeDecodeError:
             yield _fail(name, 0, "the file's text encoding is not readable (save as CSV UTF-8)")
         except csv.Error as exc:
             yield _fail(name, 0, f"the CSV is malformed: {exc}")
 
 
-def _rows_to_records(name: str, rows: Iterator[list[Any]]) -> Iterator[RawRecord]:
+def _csv_rows(reader: Iterator[list[str]]) -> Iterator[list[Any] | csv.Error]:
+    """The reader's rows; a row the csv module cannot read comes as its error, and the
+    reading goes on with the next row."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield exc
+            continue
+        yield row
+
+
+def _rows_to_records(name: str, rows: Iterator[list[Any] | csv.Error]) -> Iterator[RawRecord]:
     """Find the header (the row of dotted field names), then one record per data row."""
     header: list[str] | None = None
     for line_no, cells in enumerate(rows, start=1):
+        if isinstance(cells, csv.Error):
+            yield _fail(name, line_no, f"the row cannot be read: {cells}")
+            continue
         if header is None:
             texts = [str(c).strip() if c is not None else "" for c in cells]
             if "title" in texts or any(t.startswith("holders.") for t in texts):
@@ -201,11 +232,15 @@ def _row_record(name: str, line_no: int, header: list[str], cells: list[Any]) ->
         col = header[i] if i < len(header) else ""
         if is_empty(value):
             continue
+        if col.startswith("#"):
+            continue  # a comment column, e.g. the errors of a rejected-rows file
         if not col:
             issues.append(Issue(name, line_no, f"column {i + 1}", "a value stands in a column "
                                 "without a header", shorten(value)))
             continue
         if isinstance(value, str):
+            if value[:1] == "'" and value[1:2] in ("=", "+", "-", "@"):
+                value = value[1:]  # undo the neutralisation of our own reports
             if len(value) > MAX_CELL:
                 issues.append(Issue(name, line_no, col, f"the cell holds {len(value):,} "
                                     f"characters (at most {MAX_CELL:,})", shorten(value)))
