@@ -254,7 +254,8 @@ def _render(prepared: _Prepared, template: Path, context: dict[str, Any], out: P
         doc.render(context, jinja_env=prepared.env, autoescape=True)
     except (jinja2.TemplateError, ValueError, TypeError, ArithmeticError) as exc:
         raise _explain(template, exc) from exc
-    except (KeyError, zipfile.BadZipFile) as exc:
-        raise TemplateError(f"{template.name}: not a usable Word document ({exc})") from exc
+    except (KeyError, zipfile.BadZipFile, SyntaxError) as exc:  # lxml's XMLSyntaxError
+        raise TemplateError(f"{template.name}: the template is not a usable Word document "
+                            f"({exc})") from exc
     out.parent.mkdir(parents=True, exist_ok=True)
     doc.save(out)

@@ -19,10 +19,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from pypdf.errors import PyPdfError
+
 from pipeline.archive import store_documents
 from pipeline.catalogue import Catalogue
 from pipeline.clock import today as clock_today
-from pipeline.convert import ConvertResult, convert_batch, find_soffice
+from pipeline.convert import ConvertResult, convert_batch, find_soffice, stop_all_conversions
+from pipeline.errors import InputError, StateError
 from pipeline.fields import add_signature_fields, fields_from_anchors, find_anchors
 from pipeline.issues import Issue, RecordOutcome, Report
 from pipeline.registry import Claim, NewConvention, Registry
@@ -47,7 +50,7 @@ class RunOptions:
     """LibreOffice processes (default: number of cores)."""
     chunk_size: int | None = None
     """Documents per conversion round (default: 40 per worker)."""
-    timeout: float = 120.0
+    timeout: float = 60.0
     """Seconds a LibreOffice chunk may go without producing a PDF."""
     soffice: str | None = None
 
@@ -134,6 +137,17 @@ def _scratch(ws: Workspace) -> Path:
     return path
 
 
+def _low_space(folder: Path) -> str:
+    """A hint when the disk holding ``folder`` is (nearly) full, else an empty string."""
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return ""
+    if free >= 32 * 1024 * 1024:
+        return ""
+    return f"; the disk is full or nearly full (only {free // 1024} kB free): free some space"
+
+
 class BatchRunner:
     """Runs one batch; see :func:`run_batch`."""
 
@@ -157,18 +171,23 @@ class BatchRunner:
                 self.reg = reg
                 pending: list[_Job] = []
                 in_flight: tuple[list[_Job], Future[list[ConvertResult]]] | None = None
-                for v in iter_validated(inputs, self.validator):
-                    self.progress("validated", 1)
-                    job = self._accept(v, scratch)
-                    if job is None:
-                        continue
-                    pending.append(job)
-                    if len(pending) >= self.chunk:
+                try:
+                    for v in iter_validated(inputs, self.validator):
+                        self.progress("validated", 1)
+                        job = self._accept(v, scratch)
+                        if job is None:
+                            continue
+                        pending.append(job)
+                        if len(pending) >= self.chunk:
+                            in_flight = self._rotate(pool, in_flight, pending, scratch)
+                            pending = []
+                    if pending:
                         in_flight = self._rotate(pool, in_flight, pending, scratch)
-                        pending = []
-                if pending:
-                    in_flight = self._rotate(pool, in_flight, pending, scratch)
-                self._rotate(pool, in_flight, [], scratch)
+                    self._rotate(pool, in_flight, [], scratch)
+                except BaseException:
+                    # Ctrl-C or a fatal error: stop LibreOffice now rather than wait for it.
+                    stop_all_conversions()
+                    raise
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         return self.summary
@@ -235,14 +254,22 @@ class BatchRunner:
         if not result.ok or result.pdf is None:
             self._reject(v, [*v.issues, Issue(
                 v.raw.source, v.raw.row, "", f"PDF conversion failed for {claim.convention_id}"
-                f": {result.error or 'unknown error'} (run again to retry)")])
+                f": {result.error or 'unknown error'}{_low_space(scratch)} (run again to retry)")])
             return
         stamped = scratch / "pdf" / f"{result.pdf.stem}.stamped.pdf"
         final = scratch / "pdf" / f"{result.pdf.stem}.final.pdf"
-        stamp_pdf(result.pdf, stamped, number=claim.convention_id, fingerprint=v.fingerprint,
-                  draft=self.o.draft)
-        keys = [s.key for s in job.conv.signatories]
-        add_signature_fields(stamped, final, fields_from_anchors(find_anchors(stamped), keys))
+        try:
+            stamp_pdf(result.pdf, stamped, number=claim.convention_id,
+                      fingerprint=v.fingerprint, draft=self.o.draft)
+            keys = [s.key for s in job.conv.signatories]
+            add_signature_fields(stamped, final,
+                                 fields_from_anchors(find_anchors(stamped), keys))
+        except (InputError, StateError, PyPdfError, ValueError) as exc:
+            # This document only: the record stays pending and a rerun retries it.
+            self._reject(v, [*v.issues, Issue(
+                v.raw.source, v.raw.row, "", f"stamping {claim.convention_id} failed: "
+                f"{getattr(exc, 'msg', exc)} (run again to retry)")])
+            return
         stored = store_documents(
             self.o.workspace, self.reg, claim.convention_id, job.year, claim.version,
             [("intake.json", "intake", job.intake),

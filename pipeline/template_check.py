@@ -21,6 +21,7 @@ from typing import Any
 
 import jinja2
 from docx import Document
+from docx.opc.exceptions import PackageNotFoundError
 from docx.opc.oxml import parse_xml
 from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
@@ -136,7 +137,7 @@ def extract_tags(root: Any, part: str = "") -> tuple[list[_Tag], list[TemplatePr
             if expr:
                 source = "{{ " + expr.group(2) + " }}"
             tags.append(_Tag(where, source, raw))
-        alone = [t for t in found if re.match(r"^\{%-?p ", t)]
+        alone = [t for t in _TAG.findall(text) if re.match(r"^\{%-?p ", t)]
         if alone and _TAG.sub("", text).strip():
             problems.append(TemplateProblem(
                 where, _short(text), "a {%p %} tag must be alone in its paragraph: the rest "
@@ -201,7 +202,8 @@ def check_template(path: Path) -> TemplateReport:
         return TemplateReport(path, (TemplateProblem("file", str(path), "file not found"),))
     try:
         parts = _parts(path)
-    except (zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as exc:
+    except (zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError,
+            PackageNotFoundError) as exc:
         return TemplateReport(path, (TemplateProblem(
             "file", path.name, f"not a Word document (.docx): {exc}"),))
     env = make_environment()

@@ -160,14 +160,17 @@ def _runs(paragraph: Any, text: str, *, size: float | None = None,
 
 def _paragraph(container: Any, line: str) -> Any:
     """One line of the text model: ``# `` heading 1, ``## `` heading 2, ``- `` bullet,
-    ``> `` centred, ``! `` title; anything else is body text."""
+    ``> `` centred, ``!! `` centred and large, ``! `` title; anything else is body text."""
     style, text, align = None, line, None
     for prefix, name in (("# ", "Heading 1"), ("## ", "Heading 2"), ("- ", "List Bullet"),
                          ("! ", "Title")):
-        if line.startswith(prefix):
+        if line.startswith(prefix) and not line.startswith("!! "):
             style, text = name, line[len(prefix):]
+    size = None
     if line.startswith("> "):
         text, align = line[2:], WD_ALIGN_PARAGRAPH.CENTER
+    elif line.startswith("!! "):
+        text, align, size = line[3:], WD_ALIGN_PARAGRAPH.CENTER, 15.0
     paragraph = container.add_paragraph(style=style)
     if style == "Title":
         align = WD_ALIGN_PARAGRAPH.CENTER
@@ -175,7 +178,7 @@ def _paragraph(container: Any, line: str) -> Any:
         paragraph.alignment = align
     elif style is None and not text.startswith("{%p"):
         paragraph.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
-    _runs(paragraph, text)
+    _runs(paragraph, text, size=size)
     return paragraph
 
 

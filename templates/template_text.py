@@ -43,7 +43,7 @@ TITLE_PAGE: list[object] = [
     "> ^^Dispositif « fifty-fifty » : une idée des habitants, le soutien de la commune, "
     "une convention^^",
     "",
-    "> **{{ convention.title }}**",
+    "!! **{{ convention.title }}**",
     "> Convention n° **{{ number }}**{% if version > 1 %} – version {{ version }}{% endif %}",
     "{%p if convention.reference %}",
     "> Dossier {{ convention.reference }}",

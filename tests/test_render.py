@@ -7,11 +7,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
-from pipeline.catalogue import Catalogue
-from pipeline.errors import TemplateError
-from pipeline.render import CONTEXT_TYPES, SignatureCell, build_context, render_docx
-from schemas import Convention
 from render_fixtures import (
     NASTY_DESCRIPTION,
     NASTY_TITLE,
@@ -23,6 +18,11 @@ from render_fixtures import (
     example_conventions,
     nasty,
 )
+
+from pipeline.catalogue import Catalogue
+from pipeline.errors import TemplateError
+from pipeline.render import CONTEXT_TYPES, SignatureCell, build_context, render_docx
+from schemas import Convention
 
 TODAY = date(2026, 11, 25)
 
@@ -128,7 +128,7 @@ def test_same_intake_same_clock_same_text(examples: dict, tmp_path: Path) -> Non
 
 
 def test_draft_and_version_show_on_the_title_page(examples: dict, tmp_path: Path) -> None:
-    conv, fp = examples["FF-2026-SOLAIRE-EGLISE"]
+    conv, _fp = examples["FF-2026-SOLAIRE-EGLISE"]
     text = docx_text(_render(conv, tmp_path / "d.docx", draft=True, version=2))
     assert "PROJET" in text and "version 2" in text
     header = docx_xml(tmp_path / "d.docx", "word/header1.xml")

@@ -8,10 +8,10 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
+from render_fixtures import TEMPLATE, TEMPLATES_DATA
 
 from pipeline.cli import template_cmds
 from pipeline.template_check import check_template
-from render_fixtures import TEMPLATE, TEMPLATES_DATA
 
 
 @pytest.fixture(scope="module")

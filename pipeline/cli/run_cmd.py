@@ -19,6 +19,7 @@ from pipeline.cli.common import (
     workspace_option,
 )
 from pipeline.cli.intake_cmds import catalogue_option
+from pipeline.convert import terminate_on_sigterm
 from pipeline.issues import write_report
 from pipeline.runner import RunOptions, RunSummary, run_batch
 from pipeline.validate import check_inputs
@@ -28,7 +29,7 @@ def _print_summary(summary: RunSummary, report_path: Path) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
     table = Table(title="Conventions", show_lines=False)
     for col in ("ID", "Reference", "Version", "Status", "Done", "PDF"):
         table.add_column(col)
@@ -58,7 +59,7 @@ def _print_summary(summary: RunSummary, report_path: Path) -> None:
               help="LibreOffice processes in parallel (default: number of cores).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Report file (.csv or .json); default: <workspace>/reports/run-<time>.csv")
-@click.option("--timeout", type=click.FloatRange(1, 3600), default=120.0, show_default=True,
+@click.option("--timeout", type=click.FloatRange(1, 3600), default=60.0, show_default=True,
               help="Seconds a LibreOffice chunk may go without producing a PDF.")
 @catalogue_option
 @json_option
@@ -82,10 +83,11 @@ def run_cmd(inputs: tuple[Path, ...], workspace: str | None, draft: bool, worker
         paths = check_inputs(inputs)
         options = RunOptions(ws, Catalogue.load(catalogue), draft=draft, workers=workers,
                              timeout=timeout)
-        if sys.stderr.isatty() and not as_json:
-            summary = _run_with_progress(paths, options)
-        else:
-            summary = run_batch(paths, options)
+        with terminate_on_sigterm():
+            if sys.stderr.isatty() and not as_json:
+                summary = _run_with_progress(paths, options)
+            else:
+                summary = run_batch(paths, options)
         if report_path is None:
             stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
             report_path = ws.reports_dir / f"run-{stamp}.csv"
