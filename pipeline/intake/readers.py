@@ -44,85 +44,104 @@ def _fail(source: str, row: int, message: str, value: object = "") -> RawRecord:
 # ------------------------------------------------------------------ JSON
 
 
+class _JsonStream:
+    """A text file read in chunks with a cursor: JSON values are decoded one at a time, so
+    a list of 100,000 records never sits in memory whole."""
+
+    CHUNK = 65536
+
+    def __init__(self, handle: IO[str]) -> None:
+        self.handle = handle
+        self.buf = ""
+        self.pos = 0
+        self.lines_before = 0
+        """Lines dropped from the buffer, for error positions counted from the file's start."""
+
+    def _more(self) -> bool:
+        data = self.handle.read(self.CHUNK)
+        if not data:
+            return False
+        self.lines_before += self.buf.count("\n", 0, self.pos)
+        self.buf = self.buf[self.pos:] + data
+        self.pos = 0
+        if len(self.buf) > MAX_RECORD_BYTES * 4:
+            raise ValueError("a single record is larger than 8 MB")
+        return True
+
+    def peek(self) -> str:
+        """The next non-blank character, or "" at the end of the file."""
+        while True:
+            while self.pos < len(self.buf) and self.buf[self.pos] in " \t\r\n":
+                self.pos += 1
+            if self.pos < len(self.buf):
+                return self.buf[self.pos]
+            if not self._more():
+                return ""
+
+    def skip(self) -> None:
+        self.pos += 1
+
+    def value(self) -> Any:
+        """Decode the value at the cursor, reading more of the file while it is incomplete."""
+        self.peek()
+        while True:
+            try:
+                obj, self.pos = _DECODER.raw_decode(self.buf, self.pos)
+                return obj
+            except json.JSONDecodeError as exc:
+                if not self._more():
+                    raise json.JSONDecodeError(exc.msg, exc.doc, exc.pos) from None
+
+    def line_of(self, exc: json.JSONDecodeError) -> int:
+        return self.lines_before + exc.lineno
+
+
+_DECODER = json.JSONDecoder()
+
+
 def read_json(path: Path) -> Iterator[RawRecord]:
-    """One object, a list of objects (streamed with an incremental decoder), or JSON Lines."""
+    """One object, a list of objects, or JSON Lines (one object per line), streamed."""
     name = path.name
-    decoder = json.JSONDecoder()
     try:
         handle = path.open("r", encoding="utf-8-sig", errors="strict")
     except OSError as exc:
         yield _fail(name, 0, f"cannot open the file: {exc.strerror}")
         return
+    number = 0
     with handle:
-        buf, pos, number, in_list, done = "", 0, 0, False, False
+        stream = _JsonStream(handle)
         try:
-            buf, pos = _fill(handle, "", 0)
-            if pos >= len(buf):
+            first = stream.peek()
+            if not first:
                 yield _fail(name, 0, "the file is empty")
                 return
-            if buf[pos] == "[":
-                in_list, pos = True, pos + 1
-            while not done:
-                # Separators may sit at a chunk boundary: refill before looking at them.
-                buf, pos = _fill(handle, buf, pos)
-                if in_list and pos < len(buf) and buf[pos] == "]":
-                    break
-                if in_list and number and pos < len(buf) and buf[pos] == ",":
-                    buf, pos = _fill(handle, buf, pos + 1)
-                while True:
-                    try:
-                        obj, end = decoder.raw_decode(buf, pos)
-                        break
-                    except json.JSONDecodeError:
-                        more = handle.read(65536)
-                        if not more:
-                            if pos >= len(buf) and not in_list:
-                                done = True
-                                break
-                            raise
-                        buf = buf[pos:] + more
-                        pos = 0
-                        if len(buf) > MAX_RECORD_BYTES * 4:
-                            raise ValueError("a single record is larger than 8 MB") from None
-                if done:
-                    break
+            in_list = first == "["
+            if in_list:
+                stream.skip()
+            while True:
+                c = stream.peek()
+                if (in_list and c == "]") or not c:
+                    if in_list and not c:
+                        yield _fail(name, number + 1, "the list is not closed by ]: "
+                                    "is the file complete?")
+                    return
+                if in_list and number:
+                    if c != ",":
+                        yield _fail(name, number + 1, "a comma is missing between records")
+                        return
+                    stream.skip()
                 number += 1
-                yield _json_record(name, number, obj)
-                pos = end
-                if not in_list:
-                    pos = _skip_ws(buf, pos)
-                    if pos >= len(buf):
-                        more = handle.read(65536)
-                        if not more:
-                            break
-                        buf, pos = buf[pos:] + more, 0
+                yield _json_record(name, number, stream.value())
         except json.JSONDecodeError as exc:
-            yield _fail(name, number + 1, f"not valid JSON near line {exc.lineno}, "
+            yield _fail(name, number, f"not valid JSON near line {stream.line_of(exc)}, "
                         f"column {exc.colno}: {exc.msg} (is the file complete?)")
         except RecursionError:
-            yield _fail(name, number + 1, "the JSON is nested too deeply")
+            yield _fail(name, number, "the JSON is nested too deeply")
         except UnicodeDecodeError:
-            yield _fail(name, number + 1, "the file is not UTF-8 text (save it as UTF-8 JSON)")
+            yield _fail(name, max(number, 1), "the file is not UTF-8 text (save it as UTF-8 "
+                        "JSON)")
         except ValueError as exc:
-            yield _fail(name, number + 1, str(exc))
-
-
-def _fill(handle: IO[str], buf: str, pos: int) -> tuple[str, int]:
-    """Skip whitespace, reading more chunks until a non-blank character or the end."""
-    while True:
-        pos = _skip_ws(buf, pos)
-        if pos < len(buf):
-            return buf, pos
-        more = handle.read(65536)
-        if not more:
-            return buf, pos
-        buf, pos = more, 0
-
-
-def _skip_ws(buf: str, pos: int) -> int:
-    while pos < len(buf) and buf[pos] in " \t\r\n":
-        pos += 1
-    return pos
+            yield _fail(name, number, str(exc))
 
 
 def _json_record(name: str, number: int, obj: Any) -> RawRecord:
