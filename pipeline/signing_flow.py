@@ -21,6 +21,7 @@ from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
 from pipeline.archive import StoredDocument, add_files, sha256_file, workspace_path
+from pipeline.catalogue import Catalogue
 from pipeline.clock import today as clock_today
 from pipeline.errors import InputError, SigningError, StateError
 from pipeline.fields import field_name
@@ -110,8 +111,22 @@ def _keys(row: ConventionRow) -> list[str]:
     return [str(s.get("key", "")) for s in row.signatories]
 
 
-def check_can_sign(reg: Registry, row: ConventionRow, key: str) -> dict[str, Any]:
-    """The signatory entry of ``key`` if it may sign now; else :class:`SigningError`."""
+def signing_group(key: str) -> str:
+    """The signing-order group of a signatory key: ``commune`` or ``holders``."""
+    return "commune" if key == COMMUNE_KEY else "holders"
+
+
+def signing_order(type_id: str) -> tuple[str, ...]:
+    """The order of signatory groups of a convention type (its ``signing_order``)."""
+    return tuple(Catalogue.load().get(type_id).signing_order)
+
+
+def check_can_sign(reg: Registry, row: ConventionRow, key: str,
+                   order: Sequence[str] = ("holders", "commune")) -> dict[str, Any]:
+    """The signatory entry of ``key`` if it may sign now; else :class:`SigningError`.
+
+    ``order`` lists the groups of signatories in signing order (from the convention type):
+    within a group any order goes; a group signs only when every earlier group has."""
     if row.status == "cancelled":
         raise SigningError(f"{row.id} is cancelled: it cannot be signed.")
     if row.status == "pending":
@@ -126,12 +141,11 @@ def check_can_sign(reg: Registry, row: ConventionRow, key: str) -> dict[str, Any
     done = reg.signatures(row.id)
     if key in done:
         raise SigningError(f"{key} has already signed {row.id} ({done[key].at}).")
-    if key == COMMUNE_KEY:
-        waiting = [k for k in _keys(row) if k != COMMUNE_KEY and k not in done]
-        if waiting:
-            raise SigningError(
-                f"The commune signs last: {row.id} still awaits {', '.join(waiting)}."
-            )
+    earlier = set(order[: list(order).index(signing_group(key))])
+    waiting = [k for k in _keys(row) if signing_group(k) in earlier and k not in done]
+    if waiting:
+        who = "The commune signs last" if key == COMMUNE_KEY else f"{key} signs later"
+        raise SigningError(f"{who}: {row.id} still awaits {', '.join(waiting)}.")
     return entry
 
 
@@ -157,7 +171,8 @@ def sign_convention(
     """Sign the latest version of a convention for ``signatory`` and archive the result."""
     with _open(ws) as reg:
         row = _convention(reg, convention_id)
-        entry = check_can_sign(reg, row, signatory)
+        order = signing_order(row.type_id)
+        entry = check_can_sign(reg, row, signatory, order)
         source, data = _latest_pdf(ws, reg, row)
         signed, name, moment, level, warnings = sign_pdf_bytes(
             data, field=field_name(signatory), pkcs12=pkcs12, passphrase=passphrase,
@@ -167,7 +182,11 @@ def sign_convention(
         )
         with reg.transaction():
             row = _convention(reg, convention_id)
-            check_can_sign(reg, row, signatory)  # nobody signed meanwhile
+            check_can_sign(reg, row, signatory, order)
+            latest = reg.latest_document(row.id, ["signed", "pdf"])
+            if latest is None or latest.relpath != source.relpath:
+                raise SigningError(f"Another signature of {row.id} was recorded meanwhile: "
+                                   "nothing was written; sign again.")
             count = len(reg.signatures(row.id)) + 1
             (stored,) = add_files(
                 ws, reg, row.id, row.version,

@@ -194,3 +194,22 @@ def test_verify_id_detects_archive_tampering(
     assert "altered after signing" in result.output
     missing = _verify(ws, "FF_2026_999")
     assert missing.exit_code == 1 and "No convention FF_2026_999" in missing.output
+
+
+def test_signing_order_comes_from_the_convention_type(ws: Workspace, tmp_path: Path) -> None:
+    from pipeline.errors import SigningError
+    from pipeline.signing_flow import check_can_sign
+
+    conv_id = _new_convention(ws, tmp_path, "order-ref")
+    with Registry.open(ws.registry_path) as reg:
+        row = reg.get(conv_id)
+        assert row is not None
+        holder = next(s["key"] for s in SIGNATORIES if s["key"] != "commune")
+        # The bundled type: holders first, the commune last.
+        with pytest.raises(SigningError, match="commune signs last"):
+            check_can_sign(reg, row, "commune", ("holders", "commune"))
+        assert check_can_sign(reg, row, holder, ("holders", "commune"))["key"] == holder
+        # A type that has the commune sign first reverses the rule.
+        assert check_can_sign(reg, row, "commune", ("commune", "holders"))["key"] == "commune"
+        with pytest.raises(SigningError, match="signs later"):
+            check_can_sign(reg, row, holder, ("commune", "holders"))
