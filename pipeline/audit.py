@@ -9,7 +9,8 @@ Temp files left by an interrupted write (``.<name>.<hex>.tmp``) are listed apart
 
 The chain detects an edited, deleted or inserted event anywhere but at the very end;
 ``chain_head`` (count and last hash) is reported so a clerk can note it and notice a
-later truncation. Document rows and statuses are cross-checked with the events, so
+later truncation. Document rows, statuses, references, fingerprints and the summary
+columns (title, holders, amounts, dates, signatories) are cross-checked with the events, so
 editing those tables alone is detected too.
 """
 
@@ -35,6 +36,7 @@ from pipeline.registry import (
     EVENT_DOCUMENT,
     EVENT_NEW_VERSION,
     EVENT_STATUS,
+    SUMMARY_FIELDS,
     DocumentRow,
     Registry,
     verify_chain,
@@ -93,23 +95,49 @@ class AuditReport:
         }
 
 
-def _replay(reg: Registry) -> tuple[dict[str, tuple[str, int]], dict[str, tuple[str, int]]]:
-    """(status, version) per convention and (sha256, size) per path, from the events."""
-    state: dict[str, tuple[str, int]] = {}
-    docs: dict[str, tuple[str, int]] = {}
+@dataclass
+class _History:
+    """What the events say each convention and file should be."""
+
+    state: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """(status, version) per convention."""
+    docs: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """(sha256, size) per archived path."""
+    identity: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """(reference, fingerprint) per convention."""
+    summary: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The summary columns per convention (histories written before 0.2 lack them)."""
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _replay(reg: Registry) -> _History:
+    """Replay the event history."""
+    h = _History()
+    state, docs, identity = h.state, h.docs, h.identity
     for ev in reg.events():
         cid, d = ev.convention_id, ev.details
         if cid is None:
             continue
         if ev.action == EVENT_ALLOCATED:
             state[cid] = ("pending", int(d.get("version", 1)))
+            identity[cid] = (str(d.get("reference")), str(d.get("fingerprint")))
+            if isinstance(d.get("summary"), dict):
+                h.summary[cid] = d["summary"]
         elif ev.action == EVENT_NEW_VERSION:
             state[cid] = ("pending", int(d.get("to_version", 0)))
+            if cid in identity:
+                identity[cid] = (identity[cid][0], str(d.get("new_fingerprint")))
+            if isinstance(d.get("summary"), dict):
+                h.summary[cid] = d["summary"]
         elif ev.action == EVENT_STATUS and cid in state:
             state[cid] = (str(d.get("to")), state[cid][1])
         elif ev.action == EVENT_DOCUMENT:
             docs[str(d.get("path"))] = (str(d.get("sha256")), int(d.get("size", -1)))
-    return state, docs
+    return h
 
 
 def _check_document(ws: Workspace, doc: DocumentRow, from_events: tuple[str, int] | None,
@@ -200,7 +228,8 @@ def _verify(ws: Workspace, reg: Registry) -> AuditReport:
                 "gap": "event numbers are missing before this one (events were deleted)"}
         out.append(Problem("chain_broken", f"registry.sqlite#events/{br.seq}",
                            what[br.reason], br.expected, br.found))
-    state, doc_events = _replay(reg)
+    history = _replay(reg)
+    state, doc_events, identity = history.state, history.docs, history.identity
     registered: set[str] = set()
     folders: set[str] = set()
     files_checked = 0
@@ -213,6 +242,21 @@ def _verify(ws: Workspace, reg: Registry) -> AuditReport:
                                "status/version differ from the event history",
                                f"{st[0]} v{st[1]}" if st else "no allocation event",
                                f"{conv.status} v{conv.version}", cid))
+        if identity.get(cid, (conv.reference, conv.fingerprint)) != (conv.reference,
+                                                                     conv.fingerprint):
+            out.append(Problem("registry_mismatch", f"registry.sqlite#conventions/{cid}",
+                               "reference/fingerprint differ from the event history",
+                               " ".join(identity[cid]), f"{conv.reference} {conv.fingerprint}",
+                               cid))
+        recorded = history.summary.get(cid)
+        if recorded is not None:
+            current = conv.summary()
+            for name in SUMMARY_FIELDS:
+                if recorded.get(name) != current[name]:
+                    out.append(Problem(
+                        "registry_mismatch", f"registry.sqlite#conventions/{cid}",
+                        f"{name} differs from the event history",
+                        _short(recorded.get(name)), _short(current[name]), cid))
         if conv.status == "pending":
             out.append(Problem("incomplete", f"registry.sqlite#conventions/{cid}",
                                "numbered but documents not stored yet (a batch is running or"

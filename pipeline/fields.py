@@ -38,6 +38,7 @@ __all__ = [
     "fields_from_anchors",
     "find_anchors",
     "page_attribute",
+    "signature_fields_bytes",
 ]
 
 ANCHOR_PATTERN = re.compile(r"SIG::([a-z0-9-]+)::")
@@ -161,19 +162,30 @@ def field_name(key: str) -> str:
     return f"sig-{key}"
 
 
-def find_anchors(pdf: Path) -> dict[str, Anchor]:
-    """Every ``SIG::<key>::`` anchor of ``pdf``, by key.
+def find_anchors(pdf: Path | bytes | PdfReader,
+                 keys: Sequence[str] | None = None) -> dict[str, Anchor]:
+    """Every ``SIG::<key>::`` anchor of ``pdf`` (a file, its bytes or an open reader), by key.
+
+    With ``keys``, the pages most likely to hold anchors (those with tiny text, looked at
+    from the end of the document) are read first and the search stops as soon as every
+    key is found: text extraction is the costly part, and the signature block is on the
+    last page or two. Without ``keys`` every page is read.
 
     Raises :class:`InputError` if the file is not a readable PDF and
-    :class:`TemplateError` if one key is anchored at two different places.
+    :class:`TemplateError` if one key is anchored at two different places (on the pages
+    read).
     """
+    label = pdf.name if isinstance(pdf, Path) else "the PDF"
     try:
-        reader = PdfReader(pdf)
+        reader = pdf if isinstance(pdf, PdfReader) else PdfReader(
+            pdf if isinstance(pdf, Path) else io.BytesIO(pdf))
         pages = list(reader.pages)
     except (PdfReadError, ValueError, KeyError, OSError) as exc:
-        raise InputError(f"{pdf.name} is not a readable PDF ({exc})") from exc
+        raise InputError(f"{label} is not a readable PDF ({exc})") from exc
+    wanted = set(keys) if keys is not None else None
     found: dict[str, Anchor] = {}
-    for index, page in enumerate(pages):
+    for index in _reading_order(pages, wanted is not None):
+        page = pages[index]
         frame = PageFrame.of(page)
         for key, x, y in _page_anchors(page):
             anchor = Anchor(
@@ -186,12 +198,37 @@ def find_anchors(pdf: Path) -> dict[str, Anchor]:
             if known is None:
                 found[key] = anchor
             elif (known.page, round(known.x), round(known.y)) != (index, round(x), round(y)):
+                first, second = sorted((known.page, index))
                 raise TemplateError(
-                    f"the signature anchor SIG::{key}:: appears twice in {pdf.name} "
-                    f"(pages {known.page + 1} and {index + 1})",
+                    f"the signature anchor SIG::{key}:: appears twice in {label} "
+                    f"(pages {first + 1} and {second + 1})",
                     hint="Each signatory needs exactly one anchor in the template.",
                 )
+        if wanted is not None and wanted <= found.keys():
+            break
     return found
+
+
+_TINY_TEXT = re.compile(rb"(?<![\d.])(?:[0-2](?:\.\d*)?|\.\d+)\s+Tf\b")
+"""A font size under 3 pt in a content stream: where an invisible anchor is likely."""
+
+
+def _reading_order(pages: Sequence[Any], targeted: bool) -> list[int]:
+    """All page indices; for a targeted search, pages with tiny text first, from the end."""
+    order = list(range(len(pages)))
+    if not targeted:
+        return order
+    order.reverse()
+    likely: list[int] = []
+    for index in order:
+        try:
+            contents = pages[index].get_contents()
+            data = contents.get_data() if contents is not None else b""
+        except (PdfReadError, ValueError, KeyError):
+            data = b""
+        if _TINY_TEXT.search(data):
+            likely.append(index)
+    return likely + [index for index in order if index not in likely]
 
 
 def fields_from_anchors(
@@ -243,21 +280,28 @@ def add_signature_fields(src: Path, dst: Path, fields: Sequence[FieldSpec]) -> N
     :class:`InputError` for an unreadable PDF and :class:`StateError` if the PDF already
     has one of these fields or any signature.
     """
+    data = signature_fields_bytes(src.read_bytes(), fields, name=src.name)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(dst, data)
+
+
+def signature_fields_bytes(data: bytes, fields: Sequence[FieldSpec], *,
+                           name: str = "the PDF") -> bytes:
+    """:func:`add_signature_fields` in memory: ``data`` plus one incremental update."""
     _check_specs(fields)
-    data = src.read_bytes()
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(data))
         existing = list(enumerate_sig_fields(writer.prev, filled_status=None))
         page_count = int(writer.root["/Pages"]["/Count"])
     except (PdfError, ValueError, KeyError) as exc:
-        raise InputError(f"{src.name} is not a readable PDF ({exc})") from exc
+        raise InputError(f"{name} is not a readable PDF ({exc})") from exc
     if any(value is not None for _, value, _ in existing):
         raise StateError(
-            f"{src.name} is already signed: fields must be added before any signature"
+            f"{name} is already signed: fields must be added before any signature"
         )
-    clashing = sorted({name for name, _, _ in existing} & {spec.name for spec in fields})
+    clashing = sorted({field for field, _, _ in existing} & {spec.name for spec in fields})
     if clashing:
-        raise StateError(f"{src.name} already has the signature field(s) {', '.join(clashing)}")
+        raise StateError(f"{name} already has the signature field(s) {', '.join(clashing)}")
     for spec in fields:
         if spec.page >= page_count:
             raise ValueError(f"field {spec.name}: page {spec.page + 1} > {page_count} pages")
@@ -267,8 +311,7 @@ def add_signature_fields(src: Path, dst: Path, fields: Sequence[FieldSpec]) -> N
         )
     out = io.BytesIO()
     writer.write(out)  # type: ignore[no-untyped-call]
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(dst, out.getvalue())
+    return out.getvalue()
 
 
 def page_attribute(page: Any, key: str) -> Any:
@@ -279,7 +322,9 @@ def page_attribute(page: Any, key: str) -> Any:
             break
         if key in node:
             return node[key]
-        node = node.get("/Parent")
+        parent = node.get("/Parent")
+        # pyHanko's ``get`` leaves references unresolved; pypdf's resolves them.
+        node = parent.get_object() if hasattr(parent, "get_object") else parent
     return None
 
 

@@ -161,7 +161,7 @@ def write_rejected_rows(outcomes: list[RecordOutcome], path: Path) -> None:
         columns.update(dict.fromkeys(flat))
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["#errors", "#source", "#row", *columns])
+    writer.writerow(["#errors", "#source", "#row", *map(neutralise_cell, columns)])
     for o, flat in rows:
         errors = " | ".join(f"{i.field or '(record)'}: {i.message}" for i in o.issues
                             if i.severity == "error")

@@ -8,9 +8,12 @@ and is archived with its intake and DOCX. A crash at any point leaves the record
 
 from __future__ import annotations
 
+import fcntl
+import io
 import json
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -19,18 +22,25 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
 from pipeline.archive import store_documents
 from pipeline.catalogue import Catalogue
 from pipeline.clock import today as clock_today
-from pipeline.convert import ConvertResult, convert_batch, find_soffice, stop_all_conversions
+from pipeline.convert import (
+    ConvertResult,
+    convert_batch,
+    find_soffice,
+    stop_all_conversions,
+    stop_orphans,
+)
 from pipeline.errors import InputError, StateError
-from pipeline.fields import add_signature_fields, fields_from_anchors, find_anchors
+from pipeline.fields import fields_from_anchors, find_anchors, signature_fields_bytes
 from pipeline.issues import Issue, RecordOutcome, Report
 from pipeline.registry import Claim, NewConvention, Registry
 from pipeline.render import render_docx
-from pipeline.stamp import stamp_pdf
+from pipeline.stamp import stamp_bytes
 from pipeline.validate import Validated, Validator, canonical_json, iter_validated
 from pipeline.workspace import Workspace
 from schemas import Convention
@@ -120,21 +130,50 @@ def _new_convention(v: Validated, conv: Convention, year: int, number_format: st
     )
 
 
-def _scratch(ws: Workspace) -> Path:
-    """A private scratch folder; scratch left by dead runs is removed."""
+def _scratch(ws: Workspace) -> tuple[Path, int]:
+    """A private scratch folder, held by an advisory lock for as long as this run lives.
+
+    Scratch folders whose lock can be taken belong to runs that died (a killed process
+    releases its locks at once, even before it is reaped): the converters they left
+    running are stopped, then the folders are removed. A new folder takes its lock under
+    a hidden name and only then appears as ``run-*``, so no other run sees it unlocked."""
     base = ws.root / "tmp"
-    base.mkdir(parents=True, exist_ok=True)
-    for old in base.glob("run-*"):
+    base.mkdir(mode=0o755, parents=True, exist_ok=True)
+    for old in [*base.glob("run-*"), *base.glob(".new-run-*")]:
         try:
-            pid = int(old.name.split("-")[1])
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            shutil.rmtree(old, ignore_errors=True)
-        except (ValueError, IndexError, PermissionError):
+            fd = os.open(old / ".lock", os.O_RDWR)
+        except FileNotFoundError:
+            if old.name.startswith("run-") or _age(old) > 600:
+                _discard_scratch(old)  # died before taking its lock
             continue
-    path = base / f"run-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    path.mkdir()
-    return path
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # a live run
+        finally:
+            os.close(fd)
+        _discard_scratch(old)
+    name = f"run-{uuid.uuid4().hex[:12]}"
+    hidden = base / f".new-{name}"
+    hidden.mkdir()
+    fd = os.open(hidden / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    path = hidden.rename(base / name)
+    return path, fd
+
+
+def _age(path: Path) -> float:
+    try:
+        return time.time() - path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _discard_scratch(folder: Path) -> None:
+    stop_orphans(folder)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _low_space(folder: Path) -> str:
@@ -159,12 +198,15 @@ class BatchRunner:
         self.validator = Validator(options.catalogue)
         self.workers = max(1, options.workers or os.cpu_count() or 1)
         self.chunk = options.chunk_size or 40 * self.workers
+        # A smaller first chunk gets LibreOffice going sooner: until it returns, the
+        # main thread has nothing to stamp and only renders ahead.
+        self.first_chunk = options.chunk_size or 10 * self.workers
 
     def run(self, inputs: Iterable[Path]) -> RunSummary:
         find_soffice(self.o.soffice)  # fail before numbering anything
         ws = self.o.workspace
-        ws.root.mkdir(parents=True, exist_ok=True)
-        scratch = _scratch(ws)
+        ws.root.mkdir(mode=0o755, parents=True, exist_ok=True)
+        scratch, lock = _scratch(ws)
         try:
             with Registry.open(ws.registry_path) as reg, \
                     ThreadPoolExecutor(1, thread_name_prefix="convert") as pool:
@@ -178,7 +220,7 @@ class BatchRunner:
                         if job is None:
                             continue
                         pending.append(job)
-                        if len(pending) >= self.chunk:
+                        if len(pending) >= (self.chunk if in_flight else self.first_chunk):
                             in_flight = self._rotate(pool, in_flight, pending, scratch)
                             pending = []
                     if pending:
@@ -190,6 +232,7 @@ class BatchRunner:
                     raise
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+            os.close(lock)
         return self.summary
 
     # ---------------------------------------------------------------- per record
@@ -256,14 +299,18 @@ class BatchRunner:
                 v.raw.source, v.raw.row, "", f"PDF conversion failed for {claim.convention_id}"
                 f": {result.error or 'unknown error'}{_low_space(scratch)} (run again to retry)")])
             return
-        stamped = scratch / "pdf" / f"{result.pdf.stem}.stamped.pdf"
-        final = scratch / "pdf" / f"{result.pdf.stem}.final.pdf"
         try:
-            stamp_pdf(result.pdf, stamped, number=claim.convention_id,
-                      fingerprint=v.fingerprint, draft=self.o.draft)
+            # In memory, one read of the converted PDF: the anchors sit where LibreOffice
+            # put them (the stamp does not move them), then the stamp and the fields are
+            # two incremental updates, and only the final bytes reach the disk.
+            converted = result.pdf.read_bytes()
+            reader = PdfReader(io.BytesIO(converted))
             keys = [s.key for s in job.conv.signatories]
-            add_signature_fields(stamped, final,
-                                 fields_from_anchors(find_anchors(stamped), keys))
+            specs = fields_from_anchors(find_anchors(reader, keys), keys)
+            stamped = stamp_bytes(converted, number=claim.convention_id,
+                                  fingerprint=v.fingerprint, draft=self.o.draft,
+                                  name=result.pdf.name, reader=reader)
+            final = signature_fields_bytes(stamped, specs, name=result.pdf.name)
         except (InputError, StateError, PyPdfError, ValueError) as exc:
             # This document only: the record stays pending and a rerun retries it.
             self._reject(v, [*v.issues, Issue(
@@ -276,7 +323,7 @@ class BatchRunner:
              (f"{claim.convention_id}.docx", "docx", job.docx),
              (f"{claim.convention_id}.pdf", "pdf", final)],
             actor=ACTOR)
-        for p in (result.pdf, stamped, final, job.docx):
+        for p in (result.pdf, job.docx):
             p.unlink(missing_ok=True)
         pdf = next((s.relpath for s in stored if s.kind == "pdf"), None)
         self.summary.report.add(RecordOutcome(v.raw.source, v.raw.row, v.reference, True,

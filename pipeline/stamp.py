@@ -6,7 +6,11 @@ XObject, so the source's own content streams are kept byte for byte and the file
 small. Everything is placed in the page's *visible* frame (CropBox inside MediaBox, with
 ``/Rotate`` applied), so the stamp reads upright wherever a viewer shows the page.
 
-Public API: :func:`stamp_pdf` and :class:`StampResult`. The page geometry
+The stamp is one incremental update (pyHanko): the source's bytes stay a prefix of the
+result and only the new objects and the touched pages are written, which is much faster
+than rewriting the whole document.
+
+Public API: :func:`stamp_pdf`, :func:`stamp_bytes` and :class:`StampResult`. The page geometry
 (:class:`pipeline.fields.PageFrame`) is shared with the signature-field stage.
 """
 
@@ -21,18 +25,12 @@ from typing import Any
 
 import qrcode
 import qrcode.constants
-from pypdf import PdfReader, PdfWriter
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pypdf import PdfReader
 from pypdf.errors import PdfReadError
-from pypdf.generic import (
-    ArrayObject,
-    DecodedStreamObject,
-    DictionaryObject,
-    FloatObject,
-    IndirectObject,
-    NameObject,
-    PdfObject,
-    StreamObject,
-)
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
@@ -41,7 +39,7 @@ from pipeline.archive import write_atomic
 from pipeline.errors import ConfigError, InputError, StateError
 from pipeline.fields import PageFrame, page_attribute
 
-__all__ = ["DEFAULT_FONTS", "StampResult", "stamp_pdf"]
+__all__ = ["DEFAULT_FONTS", "StampResult", "stamp_bytes", "stamp_pdf"]
 
 DEFAULT_FONTS: tuple[Path, ...] = (
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
@@ -95,20 +93,54 @@ def stamp_pdf(
     already carries a signature, :class:`ConfigError` if no usable font is found, and
     :class:`ValueError` for an empty or malformed number or fingerprint.
     """
+    source = src.read_bytes()
+    data, pages, layouts, font_path = _stamp(source, src.name, number=number,
+                                             fingerprint=fingerprint, draft=draft, font=font)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(dst, data)
+    return StampResult(
+        path=dst,
+        pages=pages,
+        layouts=layouts,
+        qr_payload=f"fiftyfifty:{number}:{fingerprint}",
+        draft=draft,
+        font=font_path,
+        source_size=len(source),
+        size=dst.stat().st_size,
+    )
+
+
+def stamp_bytes(data: bytes, *, number: str, fingerprint: str, draft: bool = False,
+                font: Path | None = None, name: str = "the PDF",
+                reader: PdfReader | None = None) -> bytes:
+    """:func:`stamp_pdf` in memory: the stamped document's bytes (``name`` for messages).
+
+    ``reader``, a pypdf reader already open on ``data``, saves reading it again."""
+    return _stamp(data, name, number=number, fingerprint=fingerprint, draft=draft,
+                  font=font, reader=reader)[0]
+
+
+def _stamp(data: bytes, name: str, *, number: str, fingerprint: str, draft: bool,
+           font: Path | None, reader: PdfReader | None = None
+           ) -> tuple[bytes, int, int, Path]:
+    """The stamped bytes, the page count, the number of page layouts and the font used.
+
+    The source is read lazily (pypdf for its geometry and fields); the stamp is written
+    as one incremental update (pyHanko), so the source's bytes are kept as they are and
+    only the new objects and the touched pages are written.
+    """
     for label, value in (("number", number), ("fingerprint", fingerprint)):
         if not _TOKEN.fullmatch(value):
             raise ValueError(f"invalid {label} {value!r}: no spaces or colons allowed")
     font_path = _resolve_font(font)
-    source_size = src.stat().st_size
-    reader = _open_pdf(src)
+    reader = _open_pdf(data, name) if reader is None else _check_reader(reader, name)
     if _has_signature(reader):
         raise StateError(
-            f"{src.name} is already signed: stamping it would break the signatures",
+            f"{name} is already signed: stamping it would break the signatures",
             hint="Stamp the unsigned PDF, then add the fields and sign.",
         )
-    writer = PdfWriter(clone_from=reader)
-    total = len(writer.pages)
-    frames = [PageFrame.of(page) for page in writer.pages]
+    frames = [PageFrame.of(page) for page in reader.pages]
+    total = len(frames)
     payload = f"fiftyfifty:{number}:{fingerprint}"
     specs = [
         _OverlayPage(
@@ -120,22 +152,16 @@ def stamp_pdf(
         )
         for index, frame in enumerate(frames)
     ]
-    overlay = PdfReader(io.BytesIO(_draw_overlay(specs, font_path, draft=draft)))
-    _attach_overlay(writer, overlay, frames)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(dst, buffer.getvalue())
-    return StampResult(
-        path=dst,
-        pages=total,
-        layouts=len({(round(f.width, 1), round(f.height, 1)) for f in frames}),
-        qr_payload=payload,
-        draft=draft,
-        font=font_path,
-        source_size=source_size,
-        size=dst.stat().st_size,
-    )
+    overlay = PdfFileReader(io.BytesIO(_draw_overlay(specs, font_path, draft=draft)))
+    try:
+        writer = _KeepMetadataWriter(io.BytesIO(data))
+        _attach_overlay(writer, overlay, frames)
+        buffer = io.BytesIO()
+        writer.write(buffer)  # type: ignore[no-untyped-call]
+    except (PdfError, ValueError, KeyError) as exc:
+        raise InputError(f"{name} cannot be stamped ({exc})") from exc
+    layouts = len({(round(f.width, 1), round(f.height, 1)) for f in frames})
+    return buffer.getvalue(), total, layouts, font_path
 
 
 @dataclass(frozen=True)
@@ -154,6 +180,7 @@ _FOOTER_BASELINE = 16.0
 _QR_SIZE = 44.0
 _QR_MARGIN = 8.0
 _QR_QUIET = 2
+_QR_MASK = 2
 
 
 def _draw_overlay(pages: list[_OverlayPage], font_path: Path, *, draft: bool) -> bytes:
@@ -211,7 +238,10 @@ def _define_watermark(canvas: Canvas, name: str, font_name: str, width: float,
 
 def _draw_qr(canvas: Canvas, payload: str, x: float, y: float, side: float) -> None:
     """Vector QR code: a white square with a quiet zone, dark modules merged by row runs."""
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
+    # A fixed mask: choosing the "best" of the eight costs more than the rest of the stamp
+    # (it scores every mask in Python), and any mask is valid for every reader.
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0,
+                         mask_pattern=_QR_MASK)
     code.add_data(payload)
     code.make(fit=True)
     modules: list[list[bool]] = code.get_matrix()
@@ -246,64 +276,103 @@ def _register_font(font_path: Path) -> str:
     return name
 
 
-def _attach_overlay(writer: PdfWriter, overlay: PdfReader, frames: list[PageFrame]) -> None:
-    """Turn each overlay page into a form XObject and paint it last on the matching page."""
-    opening = writer._add_object(_stream(b"q\n"))
-    closings: dict[str, IndirectObject] = {}
-    for page, stamp_page, frame in zip(writer.pages, overlay.pages, frames, strict=True):
-        drawn = stamp_page.get_contents()
-        form = _stream(drawn.get_data() if drawn is not None else b"")
-        form.update({
-            NameObject("/Type"): NameObject("/XObject"),
-            NameObject("/Subtype"): NameObject("/Form"),
-            NameObject("/BBox"): ArrayObject(FloatObject(v) for v in frame.box),
-            NameObject("/Resources"): stamp_page["/Resources"].clone(writer),
-        })
-        form_ref = writer._add_object(form)
+class _KeepMetadataWriter(IncrementalPdfFileWriter):
+    """An incremental writer that leaves the document information and the XMP packet
+    alone (pyHanko refreshes them on every write): the stamp keeps the converter's
+    metadata, PDF/A marker included, byte for byte."""
 
+    def _update_meta(self) -> None:
+        return None
+
+
+def _attach_overlay(writer: IncrementalPdfFileWriter, overlay: PdfFileReader,
+                    frames: list[PageFrame]) -> None:
+    """Turn each overlay page into a form XObject and paint it last on the matching page.
+
+    The page's own content is wrapped in ``q … Q`` so whatever graphics state it leaves
+    cannot shift the stamp. Overlay resources (the one embedded font, the watermark forms)
+    are imported once and shared by every page's form.
+    """
+    # pyHanko's page-tree helpers and object constructors are untyped.
+    src_doc: Any = overlay
+    out_doc: Any = writer
+    pdf: Any = generic
+    opening = writer.add_object(_stream(b"q\n"))
+    closings: dict[str, generic.IndirectObject] = {}
+    imported: tuple[generic.PdfObject, generic.PdfObject] | None = None
+    for index, frame in enumerate(frames):
+        stamp_ref, _ = src_doc.find_page_for_modification(index)
+        stamp_page = stamp_ref.get_object()
+        raw_resources = stamp_page.raw_get("/Resources")
+        if imported is None or imported[0] != raw_resources:
+            copy = writer.import_object(raw_resources)
+            shared = copy if isinstance(copy, generic.IndirectObject) else writer.add_object(copy)
+            imported = (raw_resources, shared)
+        drawn = stamp_page["/Contents"]
+        form = _stream(drawn.data if isinstance(drawn, generic.StreamObject) else b"")
+        form.update({
+            generic.pdf_name("/Type"): generic.pdf_name("/XObject"),
+            generic.pdf_name("/Subtype"): generic.pdf_name("/Form"),
+            generic.pdf_name("/BBox"): generic.ArrayObject(
+                pdf.FloatObject(v) for v in frame.box),
+            generic.pdf_name("/Resources"): imported[1],
+        })
+        form_ref = writer.add_object(form)
+
+        page_ref, _ = out_doc.find_page_for_modification(index)
+        page = page_ref.get_object()
         resources = page_attribute(page, "/Resources")
-        own = DictionaryObject(resources.items() if resources is not None else ())
+        own = pdf.DictionaryObject(dict(resources.items()) if resources is not None else {})
         xobjects = own.get("/XObject")
-        own_xobjects = DictionaryObject(xobjects.get_object().items() if xobjects else ())
+        xobjects = xobjects.get_object() if xobjects is not None else None
+        own_xobjects = pdf.DictionaryObject(dict(xobjects.items()) if xobjects else {})
         name = "/FFStamp"
         suffix = 0
         while name in own_xobjects:
             suffix += 1
             name = f"/FFStamp{suffix}"
-        own_xobjects[NameObject(name)] = form_ref
-        own[NameObject("/XObject")] = own_xobjects
-        page[NameObject("/Resources")] = own
+        own_xobjects[generic.pdf_name(name)] = form_ref
+        own[generic.pdf_name("/XObject")] = own_xobjects
+        page[generic.pdf_name("/Resources")] = own
 
         if name not in closings:
-            closings[name] = writer._add_object(_stream(f"\nQ\nq {name} Do Q\n".encode()))
-        contents: list[PdfObject] = [opening]
+            closings[name] = writer.add_object(_stream(f"\nQ\nq {name} Do Q\n".encode()))
+        contents: list[generic.PdfObject] = [opening]
         if "/Contents" in page:
             raw = page.raw_get("/Contents")
             resolved = raw.get_object()
-            if isinstance(resolved, ArrayObject):
+            if isinstance(resolved, generic.ArrayObject):
                 contents.extend(resolved)
             else:
                 contents.append(raw)
         contents.append(closings[name])
-        page[NameObject("/Contents")] = ArrayObject(contents)
+        page[generic.pdf_name("/Contents")] = generic.ArrayObject(contents)
+        writer.mark_update(page_ref)
 
 
-def _stream(data: bytes) -> StreamObject:
+def _stream(data: bytes) -> generic.StreamObject:
     """A Flate-compressed stream holding ``data``."""
-    stream = DecodedStreamObject()
-    stream.set_data(data)
-    return stream.flate_encode()
+    stream: Any = generic.StreamObject(stream_data=data)
+    stream.compress()
+    return stream  # type: ignore[no-any-return]
 
 
-def _open_pdf(src: Path) -> PdfReader:
+def _open_pdf(data: bytes, name: str) -> PdfReader:
     try:
-        reader = PdfReader(src)
-        if reader.is_encrypted:
-            raise InputError(f"{src.name} is encrypted and cannot be stamped")
-        if len(reader.pages) == 0:
-            raise InputError(f"{src.name} has no pages")
+        reader = PdfReader(io.BytesIO(data))
     except (PdfReadError, ValueError, KeyError) as exc:
-        raise InputError(f"{src.name} is not a readable PDF ({exc})") from exc
+        raise InputError(f"{name} is not a readable PDF ({exc})") from exc
+    return _check_reader(reader, name)
+
+
+def _check_reader(reader: PdfReader, name: str) -> PdfReader:
+    try:
+        if reader.is_encrypted:
+            raise InputError(f"{name} is encrypted and cannot be stamped")
+        if len(reader.pages) == 0:
+            raise InputError(f"{name} has no pages")
+    except (PdfReadError, ValueError, KeyError) as exc:
+        raise InputError(f"{name} is not a readable PDF ({exc})") from exc
     return reader
 
 

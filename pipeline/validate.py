@@ -143,8 +143,11 @@ def _pydantic_issues(raw: RawRecord, exc: ValidationError) -> list[Issue]:
 class Validator:
     """Validates raw records against the catalogue (types and commune profile)."""
 
-    def __init__(self, catalogue: Catalogue) -> None:
+    def __init__(self, catalogue: Catalogue, *, fingerprints: bool = True) -> None:
+        """``fingerprints=False`` skips the accepted records' fingerprint (a full JSON dump
+        of the record): validation alone does not need it."""
         self.catalogue = catalogue
+        self.fingerprints = fingerprints
         profile = catalogue.profile
         self._profile_layer = {
             "commune": profile.commune.model_dump(mode="json", exclude_none=True),
@@ -182,7 +185,8 @@ class Validator:
             return Validated(raw, None, issues, reference=conv.reference or "")
         if conv.reference is None:
             conv.reference = derive_reference(conv)
-        return Validated(raw, conv, issues, fingerprint(conv), conv.reference)
+        return Validated(raw, conv, issues, fingerprint(conv) if self.fingerprints else "",
+                         conv.reference)
 
 
 def iter_validated(paths: Iterable[Path], validator: Validator) -> Iterator[Validated]:
@@ -217,7 +221,7 @@ def check_inputs(paths: Iterable[Path]) -> list[Path]:
 def validate_files(paths: Iterable[Path], catalogue: Catalogue) -> Report:
     """Validate inputs into a report (no records kept in memory beyond their outcome)."""
     report = Report()
-    validator = Validator(catalogue)
+    validator = Validator(catalogue, fingerprints=False)
     for v in iter_validated(paths, validator):
         outcome = v.outcome()
         if outcome.accepted:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 import pytest
 
+from pipeline.catalogue import PROJECT_ROOT
 from pipeline.cli import main
 from pipeline.cli.docs import END, START, reference, walk
-from pipeline.catalogue import PROJECT_ROOT
 
 COMMANDS = list(walk(main))
 

@@ -23,6 +23,7 @@ from pipeline.convert import (
     find_soffice,
     pdfa_conformance,
     stop_all_conversions,
+    stop_orphans,
 )
 from pipeline.errors import ConfigError, ConverterError
 
@@ -154,6 +155,37 @@ def test_hanging_document_is_isolated(tmp_path: Path, fake_soffice: str) -> None
     assert processes_with(out) == []
     assert sorted(p.name for p in out.iterdir()) == sorted(
         f"{n}.pdf" for n in names if n != "c-hang")
+
+
+def _orphan(fake_soffice: str, outdir: Path, doc: Path) -> subprocess.Popen[bytes]:
+    """A converter left behind by a run killed outright: its own session, still working."""
+    outdir.mkdir(parents=True)
+    proc = subprocess.Popen([fake_soffice, "--headless", "--convert-to", "pdf", "--outdir",
+                             str(outdir), str(doc)], start_new_session=True)
+    deadline = time.monotonic() + 10
+    while len(processes_with(outdir)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)  # the hanging fake has started its child too
+    return proc
+
+
+def test_orphans_of_a_dead_run_are_stopped(tmp_path: Path, fake_soffice: str) -> None:
+    doc = make_light(tmp_path / "x-hang.docx")
+    dead, alive = tmp_path / "dead-run", tmp_path / "live-run"
+    orphan = _orphan(fake_soffice, dead / "pdf" / "attempt-1", doc)
+    other = _orphan(fake_soffice, alive / "pdf" / "attempt-1", doc)
+    try:
+        assert len(processes_with(dead)) == 2
+
+        assert stop_orphans(dead) == 1
+
+        assert processes_with(dead) == []
+        assert orphan.wait(5) == -signal.SIGKILL
+        assert other.poll() is None and len(processes_with(alive)) == 2
+    finally:
+        os.killpg(other.pid, signal.SIGKILL)
+        other.wait()
+        orphan.kill()
+        orphan.wait()
 
 
 def test_crashing_document_is_isolated(tmp_path: Path, fake_soffice: str) -> None:

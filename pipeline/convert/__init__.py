@@ -9,7 +9,8 @@ A chunk that stops making progress for ``timeout`` seconds, or that crashes, is 
 a whole process group; its documents without a valid PDF are retried in smaller chunks
 (the suspect alone, the rest halved) until a bad document stands alone and is reported
 failed, while every other document converts. No ``soffice`` outlives a batch: every
-process is tracked and its group killed in a ``finally`` block, at exit and on SIGTERM.
+process is tracked and its group killed in a ``finally`` block, at exit and on SIGTERM;
+after a SIGKILL, the next run finds the orphans by their output folder and stops them.
 
 Modules: ``_checks`` (finding LibreOffice, checking inputs and PDFs), ``_process`` (one
 ``soffice`` call under a watchdog, process-group bookkeeping), ``_batch`` (the pool).
@@ -23,7 +24,7 @@ from pipeline.convert._batch import (
     default_chunk_size,
 )
 from pipeline.convert._checks import ENV_SOFFICE, find_soffice, pdf_page_count, pdfa_conformance
-from pipeline.convert._process import stop_all_conversions, terminate_on_sigterm
+from pipeline.convert._process import stop_all_conversions, stop_orphans, terminate_on_sigterm
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -36,5 +37,6 @@ __all__ = [
     "pdf_page_count",
     "pdfa_conformance",
     "stop_all_conversions",
+    "stop_orphans",
     "terminate_on_sigterm",
 ]

@@ -115,6 +115,35 @@ def terminate_on_sigterm() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
+def stop_orphans(folder: Path) -> int:
+    """Kill the ``soffice`` groups left writing into ``folder`` by a run that died.
+
+    A run killed outright (SIGKILL, power cut of the shell) cannot stop its converters:
+    they live on in their own sessions. They are found by their command line, which names
+    their output folder, and their whole groups are killed. Returns how many were found.
+    """
+    markers = tuple({os.fsencode(str(f)) + b"/" for f in (folder.absolute(), folder.resolve())})
+    groups: set[int] = set()
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return 0
+    for name in entries:
+        if not name.isdigit():
+            continue
+        try:
+            argv = Path("/proc", name, "cmdline").read_bytes().split(b"\0")
+            if any(arg.startswith(markers) for arg in argv) and b"soffice" in b" ".join(argv):
+                groups.add(os.getpgid(int(name)))
+        except (OSError, ProcessLookupError):
+            continue
+    for pgid in groups:
+        if pgid > 1 and pgid != os.getpgrp():
+            _kill_group(pgid)
+            _wait_group_gone(pgid)
+    return len(groups)
+
+
 def _kill_group(pgid: int) -> None:
     try:
         os.killpg(pgid, signal.SIGKILL)

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
@@ -17,10 +18,16 @@ class FlatKeyError(ValueError):
 
 def check_key(key: str) -> list[str | int]:
     """Split a dotted column name, refusing anything that is not a field path."""
+    return list(_key_parts(key))
+
+
+@lru_cache(maxsize=4096)
+def _key_parts(key: str) -> tuple[str | int, ...]:
+    """:func:`check_key`, remembered: every row of a sheet has the same column names."""
     parts = key.split(".")
     if not key or not all(_PART.match(p) for p in parts) or parts[0].isdigit():
         raise FlatKeyError(f"column {key!r} is not a field path (e.g. holders.0.name)")
-    return [int(p) if p.isdigit() else p for p in parts]
+    return tuple(int(p) if p.isdigit() else p for p in parts)
 
 
 def is_empty(value: Any) -> bool:
@@ -36,7 +43,7 @@ def unflatten(row: dict[str, Any]) -> dict[str, Any]:
     for key, value in row.items():
         if is_empty(value):
             continue
-        parts = check_key(key)
+        parts = _key_parts(key)
         node: Any = root
         for part, nxt in pairwise(parts):
             child_empty: Any = [] if isinstance(nxt, int) else {}

@@ -197,7 +197,7 @@ class Registry:
         )
         self._event(conv_id, EVENT_ALLOCATED, actor, {
             "type": new.type_id, "year": new.year, "seq": seq, "reference": new.reference,
-            "fingerprint": new.fingerprint, "version": 1,
+            "fingerprint": new.fingerprint, "version": 1, "summary": new.summary(),
         })
         return Claim("new", conv_id, 1, "pending", f"New convention {conv_id}.")
 
@@ -213,7 +213,7 @@ class Registry:
         self._event(row.id, EVENT_NEW_VERSION, actor, {
             "from_version": row.version, "to_version": version,
             "old_fingerprint": row.fingerprint, "new_fingerprint": new.fingerprint,
-            "previous_status": row.status,
+            "previous_status": row.status, "summary": new.summary(),
         })
         return Claim("new_version", row.id, version, "pending",
                      f"{row.id} changed: version {version} (version {row.version} kept).")

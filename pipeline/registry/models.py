@@ -45,6 +45,23 @@ CONVENTION_ID_RE = re.compile(r"[0-9A-Z_]{1,15}")
 """The form the prefecture's transmission system accepts for act numbers."""
 
 
+SUMMARY_FIELDS = ("title", "holders", "commune_amount", "inkind_value", "start", "end",
+                  "commitment_end", "signatories")
+"""Columns of a convention that no document carries: the allocation and new-version
+events record them, so that ``archive verify`` notices an edit of the row."""
+
+
+def summary_of(c: NewConvention | ConventionRow) -> dict[str, Any]:
+    """The :data:`SUMMARY_FIELDS` of a convention, JSON-ready."""
+    return {
+        "title": c.title, "holders": c.holders, "commune_amount": str(c.commune_amount),
+        "inkind_value": str(c.inkind_value), "start": c.start.isoformat(),
+        "end": c.end.isoformat(),
+        "commitment_end": c.commitment_end.isoformat() if c.commitment_end else None,
+        "signatories": c.signatories,
+    }
+
+
 def is_valid_convention_id(value: str) -> bool:
     """True when ``value`` is 1 to 15 characters of ``[0-9A-Z_]``."""
     return isinstance(value, str) and CONVENTION_ID_RE.fullmatch(value) is not None
@@ -73,6 +90,10 @@ class NewConvention:
     commitment_end: date | None
     signatories: list[dict[str, Any]] = field(default_factory=list)
     """Expected signatories, each a dict with at least ``key`` (``holder-1``, ``commune``)."""
+
+    def summary(self) -> dict[str, Any]:
+        """The registry's summary columns as text, as the history records them."""
+        return summary_of(self)
 
 
 @dataclass(frozen=True)
@@ -116,6 +137,10 @@ class ConventionRow:
     version: int
     created_at: str
     updated_at: str
+
+    def summary(self) -> dict[str, Any]:
+        """The summary columns as text, to compare with the history."""
+        return summary_of(self)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (amounts and dates as text)."""
