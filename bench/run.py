@@ -34,12 +34,14 @@ from typing import Any
 
 from generate import DEFAULT_SEED, write_csv, write_json
 
+from pipeline.convert import pdf_filter
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 WORK = HERE / "work"
 RESULTS = HERE / "results.json"
 TODAY = "2026-11-25"
-PDF_FILTER = 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"}}'
+PDF_FILTER = pdf_filter(pdfa=True)  # the very options ``fiftyfifty run`` uses
 """The export the pipeline uses (PDF/A-2b), so every variant does the same work."""
 
 # Runs the CLI in-process, then records the process's own peak RSS (KiB on Linux).

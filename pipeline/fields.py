@@ -1,12 +1,14 @@
 """Signature anchors and the empty signature fields placed on them.
 
 The Word template puts, in each signatory's cell, an invisible text ``SIG::<key>::``
-(white, 2 pt) at the top-left of the space left for the signature. After conversion the
-text is in the PDF: :func:`find_anchors` finds it with pypdf, :func:`fields_from_anchors`
-turns each expected signatory's anchor into a field rectangle (170 x 55 pt by default,
-hanging right and down from the anchor as the page is displayed, clipped to the page), and
-:func:`add_signature_fields` adds all the empty fields with pyHanko in one incremental
-update, so the signatures that follow (one incremental update each) stay valid.
+(white, 2 pt) at the top-left of the space left for the signature; rendering wraps it in a
+bookmark that LibreOffice exports as a named destination (see :mod:`pipeline.anchors`).
+:func:`find_anchors` reads the destinations, or else finds the text with pypdf;
+:func:`fields_from_anchors` turns each expected signatory's anchor into a field rectangle
+(170 x 55 pt by default, hanging right and down from the anchor as the page is displayed,
+clipped to the page), and :func:`add_signature_fields` adds all the empty fields with
+pyHanko in one incremental update, so the signatures that follow (one incremental update
+each) stay valid.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pyhanko.sign.fields import SigFieldSpec, append_signature_field, enumerate_
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
+from pipeline.anchors import ANCHOR_PATTERN, key_of_bookmark
 from pipeline.archive import write_atomic
 from pipeline.errors import InputError, StateError, TemplateError
 
@@ -34,6 +37,7 @@ __all__ = [
     "FieldSpec",
     "PageFrame",
     "add_signature_fields",
+    "append_fields",
     "field_name",
     "fields_from_anchors",
     "find_anchors",
@@ -41,8 +45,6 @@ __all__ = [
     "signature_fields_bytes",
 ]
 
-ANCHOR_PATTERN = re.compile(r"SIG::([a-z0-9-]+)::")
-"""The anchor text the template puts in each signatory's cell."""
 
 DEFAULT_FIELD_SIZE: tuple[float, float] = (170.0, 55.0)
 """Width and height, in points, of a signature field hanging from its anchor."""
@@ -166,10 +168,11 @@ def find_anchors(pdf: Path | bytes | PdfReader,
                  keys: Sequence[str] | None = None) -> dict[str, Anchor]:
     """Every ``SIG::<key>::`` anchor of ``pdf`` (a file, its bytes or an open reader), by key.
 
-    With ``keys``, the pages most likely to hold anchors (those with tiny text, looked at
-    from the end of the document) are read first and the search stops as soon as every
+    With ``keys``, the named destinations come first: when they place every key, no text
+    is read. Otherwise the pages most likely to hold anchors (those with tiny text, looked
+    at from the end of the document) are read first and the search stops as soon as every
     key is found: text extraction is the costly part, and the signature block is on the
-    last page or two. Without ``keys`` every page is read.
+    last page or two. Without ``keys`` the text of every page is read.
 
     Raises :class:`InputError` if the file is not a readable PDF and
     :class:`TemplateError` if one key is anchored at two different places (on the pages
@@ -183,6 +186,10 @@ def find_anchors(pdf: Path | bytes | PdfReader,
     except (PdfReadError, ValueError, KeyError, OSError) as exc:
         raise InputError(f"{label} is not a readable PDF ({exc})") from exc
     wanted = set(keys) if keys is not None else None
+    if wanted is not None:
+        marked = _destination_anchors(reader, pages, wanted)
+        if wanted <= marked.keys():
+            return marked
     found: dict[str, Anchor] = {}
     for index in _reading_order(pages, wanted is not None):
         page = pages[index]
@@ -206,6 +213,34 @@ def find_anchors(pdf: Path | bytes | PdfReader,
                 )
         if wanted is not None and wanted <= found.keys():
             break
+    return found
+
+
+def _destination_anchors(reader: PdfReader, pages: Sequence[Any],
+                         wanted: set[str]) -> dict[str, Anchor]:
+    """The anchors LibreOffice exported as named destinations (``/XYZ left top``)."""
+    try:
+        destinations = reader.named_destinations
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+    found: dict[str, Anchor] = {}
+    for name, dest in destinations.items():
+        key = key_of_bookmark(str(name))
+        if key is None or key not in wanted:
+            continue
+        try:
+            index = reader.get_destination_page_number(dest)
+            left, top = dest.left, dest.top
+            if index is None or not 0 <= index < len(pages) or left is None or top is None:
+                continue
+            frame = PageFrame.of(pages[index])
+            found[key] = Anchor(
+                key=key, page=index, x=float(left), y=float(top),
+                page_width=frame.box[2] - frame.box[0],
+                page_height=frame.box[3] - frame.box[1],
+                rotation=frame.rotation, origin=(frame.box[0], frame.box[1]))
+        except (PdfReadError, ValueError, KeyError, TypeError):
+            continue
     return found
 
 
@@ -291,6 +326,21 @@ def signature_fields_bytes(data: bytes, fields: Sequence[FieldSpec], *,
     _check_specs(fields)
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    except (PdfError, ValueError, KeyError) as exc:
+        raise InputError(f"{name} is not a readable PDF ({exc})") from exc
+    append_fields(writer, fields, name)
+    out = io.BytesIO()
+    writer.write(out)  # type: ignore[no-untyped-call]
+    return out.getvalue()
+
+
+def append_fields(writer: IncrementalPdfFileWriter, fields: Sequence[FieldSpec],
+                  name: str = "the PDF") -> None:
+    """Add the empty ``fields`` to the update ``writer`` is preparing (not yet written).
+
+    Same checks and errors as :func:`add_signature_fields`."""
+    _check_specs(fields)
+    try:
         existing = list(enumerate_sig_fields(writer.prev, filled_status=None))
         page_count = int(writer.root["/Pages"]["/Count"])
     except (PdfError, ValueError, KeyError) as exc:
@@ -309,9 +359,6 @@ def signature_fields_bytes(data: bytes, fields: Sequence[FieldSpec], *,
         append_signature_field(
             writer, SigFieldSpec(sig_field_name=spec.name, on_page=spec.page, box=box)
         )
-    out = io.BytesIO()
-    writer.write(out)  # type: ignore[no-untyped-call]
-    return out.getvalue()
 
 
 def page_attribute(page: Any, key: str) -> Any:

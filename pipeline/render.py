@@ -26,6 +26,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel
 
+from pipeline.anchors import bookmark_anchors
 from pipeline.errors import TemplateError
 from pipeline.frenchfmt import FILTERS
 from schemas.base import Strict
@@ -257,5 +258,6 @@ def _render(prepared: _Prepared, template: Path, context: dict[str, Any], out: P
     except (KeyError, zipfile.BadZipFile, SyntaxError) as exc:  # lxml's XMLSyntaxError
         raise TemplateError(f"{template.name}: the template is not a usable Word document "
                             f"({exc})") from exc
+    bookmark_anchors(doc.docx.element.body, template.name)
     out.parent.mkdir(parents=True, exist_ok=True)
     doc.save(out)

@@ -36,7 +36,7 @@ from pipeline.convert import (
     stop_orphans,
 )
 from pipeline.errors import InputError, StateError
-from pipeline.fields import fields_from_anchors, find_anchors, signature_fields_bytes
+from pipeline.fields import fields_from_anchors, find_anchors
 from pipeline.issues import Issue, RecordOutcome, Report
 from pipeline.registry import Claim, NewConvention, Registry
 from pipeline.render import render_docx
@@ -284,7 +284,8 @@ class BatchRunner:
         if jobs:
             started = (jobs, pool.submit(
                 convert_batch, [j.docx for j in jobs], scratch / "pdf",
-                workers=self.workers, timeout=self.o.timeout, soffice=self.o.soffice))
+                workers=self.workers, timeout=self.o.timeout, soffice=self.o.soffice,
+                profiles=scratch / "profiles"))
         if in_flight is not None:
             done_jobs, future = in_flight
             for job, result in zip(done_jobs, future.result(), strict=True):
@@ -301,16 +302,16 @@ class BatchRunner:
             return
         try:
             # In memory, one read of the converted PDF: the anchors sit where LibreOffice
-            # put them (the stamp does not move them), then the stamp and the fields are
-            # two incremental updates, and only the final bytes reach the disk.
+            # put them (the stamp does not move them), then the stamp and the empty
+            # signature fields are one incremental update; only the final bytes reach
+            # the disk.
             converted = result.pdf.read_bytes()
             reader = PdfReader(io.BytesIO(converted))
             keys = [s.key for s in job.conv.signatories]
             specs = fields_from_anchors(find_anchors(reader, keys), keys)
-            stamped = stamp_bytes(converted, number=claim.convention_id,
-                                  fingerprint=v.fingerprint, draft=self.o.draft,
-                                  name=result.pdf.name, reader=reader)
-            final = signature_fields_bytes(stamped, specs, name=result.pdf.name)
+            final = stamp_bytes(converted, number=claim.convention_id,
+                                fingerprint=v.fingerprint, draft=self.o.draft,
+                                name=result.pdf.name, reader=reader, fields=specs)
         except (InputError, StateError, PyPdfError, ValueError) as exc:
             # This document only: the record stays pending and a rerun retries it.
             self._reject(v, [*v.issues, Issue(

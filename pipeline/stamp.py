@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from pipeline.archive import write_atomic
 from pipeline.errors import ConfigError, InputError, StateError
-from pipeline.fields import PageFrame, page_attribute
+from pipeline.fields import FieldSpec, PageFrame, append_fields, page_attribute
 
 __all__ = ["DEFAULT_FONTS", "StampResult", "stamp_bytes", "stamp_pdf"]
 
@@ -112,17 +113,19 @@ def stamp_pdf(
 
 def stamp_bytes(data: bytes, *, number: str, fingerprint: str, draft: bool = False,
                 font: Path | None = None, name: str = "the PDF",
-                reader: PdfReader | None = None) -> bytes:
+                reader: PdfReader | None = None, fields: Sequence[FieldSpec] = ()) -> bytes:
     """:func:`stamp_pdf` in memory: the stamped document's bytes (``name`` for messages).
 
-    ``reader``, a pypdf reader already open on ``data``, saves reading it again."""
+    ``reader``, a pypdf reader already open on ``data``, saves reading it again. With
+    ``fields``, the empty signature fields go into the same incremental update as the
+    stamp (see :func:`pipeline.fields.append_fields`): the PDF is parsed and written once."""
     return _stamp(data, name, number=number, fingerprint=fingerprint, draft=draft,
-                  font=font, reader=reader)[0]
+                  font=font, reader=reader, fields=fields)[0]
 
 
 def _stamp(data: bytes, name: str, *, number: str, fingerprint: str, draft: bool,
-           font: Path | None, reader: PdfReader | None = None
-           ) -> tuple[bytes, int, int, Path]:
+           font: Path | None, reader: PdfReader | None = None,
+           fields: Sequence[FieldSpec] = ()) -> tuple[bytes, int, int, Path]:
     """The stamped bytes, the page count, the number of page layouts and the font used.
 
     The source is read lazily (pypdf for its geometry and fields); the stamp is written
@@ -156,6 +159,8 @@ def _stamp(data: bytes, name: str, *, number: str, fingerprint: str, draft: bool
     try:
         writer = _KeepMetadataWriter(io.BytesIO(data))
         _attach_overlay(writer, overlay, frames)
+        if fields:
+            append_fields(writer, fields, name)
         buffer = io.BytesIO()
         writer.write(buffer)  # type: ignore[no-untyped-call]
     except (PdfError, ValueError, KeyError) as exc:
@@ -249,7 +254,9 @@ def _draw_qr(canvas: Canvas, payload: str, x: float, y: float, side: float) -> N
     unit = side / (count + 2 * _QR_QUIET)
     canvas.setFillGray(1.0)
     canvas.rect(x, y, side, side, stroke=0, fill=1)
-    path = canvas.beginPath()
+    # The dark modules as one path of rectangles, one per run of a row, written as PDF
+    # operators directly: reportlab's path object costs more than the QR code itself.
+    ops: list[str] = []
     for row, cells in enumerate(modules):
         top = y + side - (_QR_QUIET + row + 1) * unit
         col = 0
@@ -260,9 +267,10 @@ def _draw_qr(canvas: Canvas, payload: str, x: float, y: float, side: float) -> N
             start = col
             while col < count and cells[col]:
                 col += 1
-            path.rect(x + (_QR_QUIET + start) * unit, top, (col - start) * unit, unit)
+            ops.append(f"{x + (_QR_QUIET + start) * unit:.3f} {top:.3f} "
+                       f"{(col - start) * unit:.3f} {unit:.3f} re")
     canvas.setFillGray(0.0)
-    canvas.drawPath(path, stroke=0, fill=1)
+    canvas.addLiteral("\n".join(ops) + "\nf")
 
 
 def _register_font(font_path: Path) -> str:
@@ -300,9 +308,10 @@ def _attach_overlay(writer: IncrementalPdfFileWriter, overlay: PdfFileReader,
     opening = writer.add_object(_stream(b"q\n"))
     closings: dict[str, generic.IndirectObject] = {}
     imported: tuple[generic.PdfObject, generic.PdfObject] | None = None
+    stamp_refs = _page_refs(src_doc, len(frames))
+    page_refs = _page_refs(out_doc, len(frames))
     for index, frame in enumerate(frames):
-        stamp_ref, _ = src_doc.find_page_for_modification(index)
-        stamp_page = stamp_ref.get_object()
+        stamp_page = stamp_refs[index].get_object()
         raw_resources = stamp_page.raw_get("/Resources")
         if imported is None or imported[0] != raw_resources:
             copy = writer.import_object(raw_resources)
@@ -319,7 +328,7 @@ def _attach_overlay(writer: IncrementalPdfFileWriter, overlay: PdfFileReader,
         })
         form_ref = writer.add_object(form)
 
-        page_ref, _ = out_doc.find_page_for_modification(index)
+        page_ref = page_refs[index]
         page = page_ref.get_object()
         resources = page_attribute(page, "/Resources")
         own = pdf.DictionaryObject(dict(resources.items()) if resources is not None else {})
@@ -348,6 +357,35 @@ def _attach_overlay(writer: IncrementalPdfFileWriter, overlay: PdfFileReader,
         contents.append(closings[name])
         page[generic.pdf_name("/Contents")] = generic.ArrayObject(contents)
         writer.mark_update(page_ref)
+
+
+def _page_refs(doc: Any, count: int) -> list[Any]:
+    """The references of a document's ``count`` pages, in order, from one walk of its
+    page tree (asking for each page by number walks the tree again every time)."""
+    refs: list[Any] = []
+    stack: list[Any] = [doc.root.raw_get("/Pages")]
+    seen: set[tuple[int, int]] = set()
+    well_formed = True
+    while stack and well_formed and len(refs) <= count:
+        ref: Any = stack.pop()
+        key: tuple[int, int] = (getattr(ref, "idnum", -1), getattr(ref, "generation", -1))
+        if not isinstance(ref, generic.IndirectObject) or key in seen:
+            well_formed = False  # ask pyHanko page by page instead
+            break
+        seen.add(key)
+        node = _resolve(ref)
+        if "/Kids" in node:
+            kids = node.raw_get("/Kids").get_object()
+            stack.extend(kids.raw_get(i) for i in reversed(range(len(kids))))
+        else:
+            refs.append(ref)
+    if not well_formed or stack or len(refs) != count:
+        refs = [doc.find_page_for_modification(index)[0] for index in range(count)]
+    return refs
+
+
+def _resolve(ref: Any) -> Any:
+    return ref.get_object()
 
 
 def _stream(data: bytes) -> generic.StreamObject:

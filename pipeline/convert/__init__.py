@@ -22,6 +22,7 @@ from pipeline.convert._batch import (
     ConvertResult,
     convert_batch,
     default_chunk_size,
+    pdf_filter,
 )
 from pipeline.convert._checks import ENV_SOFFICE, find_soffice, pdf_page_count, pdfa_conformance
 from pipeline.convert._process import stop_all_conversions, stop_orphans, terminate_on_sigterm
@@ -34,6 +35,7 @@ __all__ = [
     "convert_batch",
     "default_chunk_size",
     "find_soffice",
+    "pdf_filter",
     "pdf_page_count",
     "pdfa_conformance",
     "stop_all_conversions",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
@@ -21,8 +22,16 @@ DEFAULT_TIMEOUT = 60.0
 MAX_DEFAULT_CHUNK = 50
 """Upper bound of the default chunk size."""
 
-_PDFA_FILTER = 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"}}'
-_PLAIN_FILTER = "pdf:writer_pdf_Export"
+
+
+def pdf_filter(pdfa: bool = True) -> str:
+    """The ``--convert-to`` argument: PDF/A-2b (or plain PDF), Word bookmarks exported as
+    named destinations (the signature anchors, see :mod:`pipeline.anchors`)."""
+    options: dict[str, dict[str, str]] = {
+        "ExportBookmarksToPDFDestination": {"type": "boolean", "value": "true"}}
+    if pdfa:
+        options["SelectPdfVersion"] = {"type": "long", "value": "2"}
+    return "pdf:writer_pdf_Export:" + json.dumps(options, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -75,16 +84,20 @@ class _Converter:
     """One batch: its inputs, staging folder, worker profiles and live processes."""
 
     def __init__(self, sources: list[Path], out_dir: Path, soffice: str, pdfa: bool,
-                 timeout: float) -> None:
+                 timeout: float, profiles: Path | None = None) -> None:
         self.sources = sources
         self.out_dir = out_dir
         self.soffice = soffice
-        self.filter = _PDFA_FILTER if pdfa else _PLAIN_FILTER
+        self.filter = pdf_filter(pdfa)
         self.timeout = timeout
         self.tracker = ProcessTracker()
         # Staging next to the outputs, so that a checked PDF is moved in by a rename.
         self.staging = Path(tempfile.mkdtemp(prefix=".fiftyfifty-convert-", dir=out_dir))
-        self.profiles = Path(tempfile.mkdtemp(prefix="fiftyfifty-lo-profiles-"))
+        # Profiles given by the caller outlive the batch: the next batch skips the first
+        # start of LibreOffice (a few seconds per profile spent creating it).
+        self.own_profiles = profiles is None
+        self.profiles = (Path(tempfile.mkdtemp(prefix="fiftyfifty-lo-profiles-"))
+                         if profiles is None else profiles)
         self._attempts = 0
         self._lock = threading.Lock()
 
@@ -92,7 +105,8 @@ class _Converter:
         """Kill what still runs and remove the staging folder and the profiles."""
         self.tracker.stop_all()
         shutil.rmtree(self.staging, ignore_errors=True)
-        shutil.rmtree(self.profiles, ignore_errors=True)
+        if self.own_profiles:
+            shutil.rmtree(self.profiles, ignore_errors=True)
 
     def run_chunk(self, chunk: list[int], slot: int) -> _Outcome:
         """Convert ``chunk`` (indices into ``sources``) with the profile of worker ``slot``."""
@@ -159,6 +173,7 @@ def convert_batch(
     soffice: str | None = None,
     pdfa: bool = True,
     on_progress: Callable[[ConvertResult], None] | None = None,
+    profiles: Path | None = None,
 ) -> list[ConvertResult]:
     """Convert DOCX files to PDF (PDF/A-2b unless ``pdfa`` is false) into ``out_dir``.
 
@@ -169,6 +184,8 @@ def convert_batch(
     without producing a PDF (twice that for its first one, start-up included).
     ``on_progress`` is called in the caller's thread for each settled document, as each
     chunk ends; whatever it raises stops the batch, after every ``soffice`` is killed.
+    ``profiles``, a folder kept by the caller, holds the workers' LibreOffice profiles
+    from one batch to the next (by default they are made afresh and removed).
     Raises :class:`ConverterError` when LibreOffice is missing or cannot start, or when two
     inputs would give the same PDF name; :class:`ConfigError` for a non-positive setting.
     """
@@ -205,7 +222,9 @@ def convert_batch(
                 on_progress(outcome.done[index])
 
     lanes = min(lanes, max(1, len(queue)))
-    converter = _Converter(sources, out_dir, program, pdfa, timeout)
+    if profiles is not None:
+        profiles.mkdir(parents=True, exist_ok=True)
+    converter = _Converter(sources, out_dir, program, pdfa, timeout, profiles)
     executor = ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="soffice")
     try:
         with terminate_on_sigterm():
