@@ -11,10 +11,13 @@ from __future__ import annotations
 import fcntl
 import io
 import json
+import math
 import os
+import queue
 import shutil
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -201,31 +204,42 @@ class BatchRunner:
         # A smaller first chunk gets LibreOffice going sooner: until it returns, the
         # main thread has nothing to stamp and only renders ahead.
         self.first_chunk = options.chunk_size or 10 * self.workers
+        self._ready: queue.SimpleQueue[tuple[_Job, ConvertResult]] = queue.SimpleQueue()
 
     def run(self, inputs: Iterable[Path]) -> RunSummary:
         find_soffice(self.o.soffice)  # fail before numbering anything
         ws = self.o.workspace
         ws.root.mkdir(mode=0o755, parents=True, exist_ok=True)
         scratch, lock = _scratch(ws)
+        order: dict[tuple[str, int], int] = {}
         try:
             with Registry.open(ws.registry_path) as reg, \
                     ThreadPoolExecutor(1, thread_name_prefix="convert") as pool:
                 self.reg = reg
+                batches: deque[Future[list[ConvertResult]]] = deque()
                 pending: list[_Job] = []
-                in_flight: tuple[list[_Job], Future[list[ConvertResult]]] | None = None
+                submitted = 0
                 try:
                     for v in iter_validated(inputs, self.validator):
+                        order.setdefault((v.raw.source, v.raw.row), len(order))
                         self.progress("validated", 1)
                         job = self._accept(v, scratch)
+                        self._finish_ready(scratch)
                         if job is None:
                             continue
                         pending.append(job)
-                        if len(pending) >= (self.chunk if in_flight else self.first_chunk):
-                            in_flight = self._rotate(pool, in_flight, pending, scratch)
+                        if len(pending) >= (self.chunk if submitted else self.first_chunk):
+                            batches.append(self._submit(pool, pending, scratch, last=False))
+                            submitted += 1
                             pending = []
+                            # Render at most one batch ahead of the one converting.
+                            while len(batches) > 1:
+                                self._await(batches.popleft(), scratch)
                     if pending:
-                        in_flight = self._rotate(pool, in_flight, pending, scratch)
-                    self._rotate(pool, in_flight, [], scratch)
+                        batches.append(self._submit(pool, pending, scratch, last=True))
+                    while batches:
+                        self._await(batches.popleft(), scratch)
+                    self._finish_ready(scratch)
                 except BaseException:
                     # Ctrl-C or a fatal error: stop LibreOffice now rather than wait for it.
                     stop_all_conversions()
@@ -233,6 +247,12 @@ class BatchRunner:
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
             os.close(lock)
+        # Documents are finished as their conversion ends; report them in input order.
+        def place(source: str, row: int) -> int:
+            return order.get((source, row), len(order))
+
+        self.summary.report.outcomes.sort(key=lambda o: place(o.source, o.row))
+        self.summary.conventions.sort(key=lambda c: place(c.source, c.row))
         return self.summary
 
     # ---------------------------------------------------------------- per record
@@ -275,22 +295,64 @@ class BatchRunner:
 
     # ---------------------------------------------------------------- chunks
 
-    def _rotate(self, pool: ThreadPoolExecutor,
-                in_flight: tuple[list[_Job], Future[list[ConvertResult]]] | None,
-                jobs: list[_Job], scratch: Path
-                ) -> tuple[list[_Job], Future[list[ConvertResult]]] | None:
-        """Start converting ``jobs``, then finish the chunk that was converting."""
-        started = None
-        if jobs:
-            started = (jobs, pool.submit(
-                convert_batch, [j.docx for j in jobs], scratch / "pdf",
-                workers=self.workers, timeout=self.o.timeout, soffice=self.o.soffice,
-                profiles=scratch / "profiles"))
-        if in_flight is not None:
-            done_jobs, future = in_flight
-            for job, result in zip(done_jobs, future.result(), strict=True):
-                self._finish(job, result, scratch)
-        return started
+    def _submit(self, pool: ThreadPoolExecutor, jobs: list[_Job], scratch: Path, *,
+                last: bool) -> Future[list[ConvertResult]]:
+        """Queue ``jobs`` for conversion; each result comes back through the ready queue
+        as soon as its ``soffice`` call ends, for the main thread to finish."""
+        by_source = {j.docx.absolute(): j for j in jobs}
+        ready = self._ready
+
+        def arrived(result: ConvertResult) -> None:
+            ready.put((by_source[result.source], result))
+
+        # The last batch is converted in smaller calls, so that the documents left to
+        # stamp once LibreOffice has nothing more to do are few.
+        chunk = self.o.chunk_size or (
+            max(5, math.ceil(len(jobs) / (2 * self.workers))) if last else None)
+        return pool.submit(
+            convert_batch, [j.docx for j in jobs], scratch / "pdf",
+            workers=self.workers, chunk_size=chunk, timeout=self.o.timeout,
+            soffice=self.o.soffice, on_progress=arrived, profiles=scratch / "profiles")
+
+    def _await(self, batch: Future[list[ConvertResult]], scratch: Path) -> None:
+        """Finish documents as they arrive until ``batch`` is converted and finished."""
+        while not batch.done():
+            try:
+                job, result = self._ready.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            self._finish(job, result, scratch)
+        batch.result()  # a fatal conversion error surfaces here
+        self._finish_ready(scratch)
+
+    def _finish_ready(self, scratch: Path) -> None:
+        """Finish the documents already converted, without waiting."""
+        while True:
+            try:
+                job, result = self._ready.get_nowait()
+            except queue.Empty:
+                return
+            self._finish(job, result, scratch)
+
+    def _stamp(self, job: _Job, pdf: Path) -> bytes:
+        """The converted PDF stamped, with its empty signature fields.
+
+        LibreOffice's output is well formed, so pypdf first reads it strictly (it then
+        skips checking every object's offset, a third of its reading time); a quirk it
+        refuses sends it back to its tolerant reading."""
+        converted = pdf.read_bytes()
+        keys = [s.key for s in job.conv.signatories]
+        for strict in (True, False):
+            try:
+                reader = PdfReader(io.BytesIO(converted), strict=strict)
+                specs = fields_from_anchors(find_anchors(reader, keys), keys)
+                return stamp_bytes(converted, number=job.claim.convention_id,
+                                   fingerprint=job.validated.fingerprint, draft=self.o.draft,
+                                   name=pdf.name, reader=reader, fields=specs)
+            except (PyPdfError, InputError):
+                if not strict:
+                    raise
+        raise AssertionError("unreachable")
 
     def _finish(self, job: _Job, result: ConvertResult, scratch: Path) -> None:
         v, claim = job.validated, job.claim
@@ -305,13 +367,7 @@ class BatchRunner:
             # put them (the stamp does not move them), then the stamp and the empty
             # signature fields are one incremental update; only the final bytes reach
             # the disk.
-            converted = result.pdf.read_bytes()
-            reader = PdfReader(io.BytesIO(converted))
-            keys = [s.key for s in job.conv.signatories]
-            specs = fields_from_anchors(find_anchors(reader, keys), keys)
-            final = stamp_bytes(converted, number=claim.convention_id,
-                                fingerprint=v.fingerprint, draft=self.o.draft,
-                                name=result.pdf.name, reader=reader, fields=specs)
+            final = self._stamp(job, result.pdf)
         except (InputError, StateError, PyPdfError, ValueError) as exc:
             # This document only: the record stays pending and a rerun retries it.
             self._reject(v, [*v.issues, Issue(

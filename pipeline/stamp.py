@@ -32,6 +32,7 @@ from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
+from reportlab import rl_config
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
@@ -39,6 +40,10 @@ from reportlab.pdfgen.canvas import Canvas
 from pipeline.archive import write_atomic
 from pipeline.errors import ConfigError, InputError, StateError
 from pipeline.fields import FieldSpec, PageFrame, append_fields, page_attribute
+
+# Binary Flate streams, not ASCII85 on top: smaller, and nothing to encode here and decode
+# again when the overlay is copied into the document.
+rl_config.useA85 = 0
 
 __all__ = ["DEFAULT_FONTS", "StampResult", "stamp_bytes", "stamp_pdf"]
 
