@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -44,9 +45,10 @@ TODAY = "2026-11-25"
 PDF_FILTER = pdf_filter(pdfa=True)  # the very options ``fiftyfifty run`` uses
 """The export the pipeline uses (PDF/A-2b), so every variant does the same work."""
 
-# Runs the CLI in-process, then records the process's own peak RSS (KiB on Linux).
+# Runs the CLI in-process, then records the process's own peak RSS (KiB on Linux) and the
+# CPU seconds it used itself and through its children (LibreOffice).
 _WRAPPER = """
-import resource, sys
+import json, resource, sys
 from pipeline.cli import main
 code = 0
 try:
@@ -54,10 +56,19 @@ try:
 except SystemExit as exc:
     code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
 finally:
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     with open(sys.argv[1], "w") as fh:
-        fh.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+        json.dump({"rss_kb": me.ru_maxrss, "cpu_self_s": me.ru_utime + me.ru_stime,
+                   "cpu_children_s": kids.ru_utime + kids.ru_stime}, fh)
 sys.exit(code)
 """
+
+
+def children_cpu() -> float:
+    """CPU seconds used so far by this process's waited-for children."""
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return kids.ru_utime + kids.ru_stime
 
 
 def env_int(name: str, default: int) -> int:
@@ -70,7 +81,8 @@ def log(text: str) -> None:
 
 
 def run_cli(args: list[str], stdout: Path) -> tuple[float, float, int]:
-    """``fiftyfifty ARGS`` in a subprocess: (wall seconds, peak RSS in MB, exit code)."""
+    """``fiftyfifty ARGS`` in a subprocess: (wall seconds, peak RSS in MB, exit code); its
+    CPU use is left in :data:`LAST_CPU`."""
     rss_file = WORK / "rss.txt"
     env = {**os.environ, "FIFTYFIFTY_TODAY": TODAY}
     with stdout.open("wb") as out:
@@ -82,7 +94,12 @@ def run_cli(args: list[str], stdout: Path) -> tuple[float, float, int]:
     if proc.returncode not in (0, 1):
         sys.exit(f"fiftyfifty {args[0]} failed ({proc.returncode}):\n"
                  + proc.stderr.decode("utf-8", "replace")[-3000:])
-    return wall, int(rss_file.read_text()) / 1024, proc.returncode
+    usage = json.loads(rss_file.read_text())
+    LAST_CPU.update(self_s=usage["cpu_self_s"], libreoffice_s=usage["cpu_children_s"])
+    return wall, usage["rss_kb"] / 1024, proc.returncode
+
+
+LAST_CPU: dict[str, float] = {}
 
 
 def soffice_argv(profile: Path, outdir: Path, files: list[Path]) -> list[str]:
@@ -146,7 +163,9 @@ def end_to_end(records: Path, n: int) -> dict[str, Any]:
     if code != 0 or summary["accepted"] != n:
         sys.exit(f"fiftyfifty run accepted {summary['accepted']} of {n} (exit {code})")
     check_pdfs(ws / "archive", n)
-    return {"seconds": wall, "docs_per_s": n / wall, "peak_rss_mb": rss}
+    return {"seconds": wall, "docs_per_s": n / wall, "peak_rss_mb": rss,
+            "cpu_fiftyfifty_s": LAST_CPU["self_s"],
+            "cpu_libreoffice_s": LAST_CPU["libreoffice_s"]}
 
 
 LO_MAX_PER_CALL = 200
@@ -172,14 +191,15 @@ def lower_bound(docx: list[Path], workers: int) -> dict[str, Any]:
             calls += 1
         return calls
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), children_cpu()
     with ThreadPoolExecutor(len(lanes)) as pool:
         calls = sum(pool.map(lane, range(len(lanes))))
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, children_cpu() - cpu
     for i in range(len(lanes)):
         check_pdfs(outdirs[i], len(lanes[i]))
     return {"seconds": wall, "docs_per_s": len(docx) / wall, "workers": workers,
-            "soffice_calls": calls, "profile_first_start_s": warm}
+            "soffice_calls": calls, "profile_first_start_s": warm,
+            "cpu_libreoffice_s": cpu}
 
 
 def usual_way(records: Path, n: int, sample: int) -> dict[str, Any]:
@@ -274,6 +294,9 @@ def print_report(r: dict[str, Any]) -> None:
         " excluded)")
     log(f"  3. usual way                {usual['seconds']:8.1f} s  {usual['docs_per_s']:6.2f} doc/s"
         f"  ({label}, {usual['seconds_per_doc']:.2f} s/doc)")
+    log(f"  CPU, 1: fiftyfifty {e2e['cpu_fiftyfifty_s']:.1f} s + LibreOffice "
+        f"{e2e['cpu_libreoffice_s']:.1f} s;  2: LibreOffice {low['cpu_libreoffice_s']:.1f} s"
+        f"  ({r['cores']} cores: 1 cannot beat (sum of its CPU) / cores)")
     log(f"  ratio 1/2 = {r['ratio_e2e_to_lower']:.2f}   ratio 3/1 = {r['ratio_usual_to_e2e']:.1f}")
     if "validation" in r:
         val, small = r["validation"], r["validation_small"]
