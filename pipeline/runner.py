@@ -62,7 +62,7 @@ class RunOptions:
     workers: int | None = None
     """LibreOffice processes (default: number of cores)."""
     chunk_size: int | None = None
-    """Documents per conversion round (default: 40 per worker)."""
+    """Documents per conversion round (default: 10, then 40, then 100 per worker)."""
     timeout: float = 60.0
     """Seconds a LibreOffice chunk may go without producing a PDF."""
     soffice: str | None = None
@@ -200,10 +200,11 @@ class BatchRunner:
         self.today: date = clock_today()
         self.validator = Validator(options.catalogue)
         self.workers = max(1, options.workers or os.cpu_count() or 1)
-        self.chunk = options.chunk_size or 40 * self.workers
-        # A smaller first chunk gets LibreOffice going sooner: until it returns, the
-        # main thread has nothing to stamp and only renders ahead.
-        self.first_chunk = options.chunk_size or 10 * self.workers
+        # Rounds grow: a small first one gets LibreOffice going soon (until it returns the
+        # main thread has nothing to stamp), then large ones, converted in one call per
+        # worker, spare LibreOffice's start-up (over a second of CPU per call).
+        self.rounds = ([options.chunk_size] if options.chunk_size else
+                       [10 * self.workers, 40 * self.workers, 100 * self.workers])
         self._ready: queue.SimpleQueue[tuple[_Job, ConvertResult]] = queue.SimpleQueue()
 
     def run(self, inputs: Iterable[Path]) -> RunSummary:
@@ -228,7 +229,7 @@ class BatchRunner:
                         if job is None:
                             continue
                         pending.append(job)
-                        if len(pending) >= (self.chunk if submitted else self.first_chunk):
+                        if len(pending) >= self.rounds[min(submitted, len(self.rounds) - 1)]:
                             batches.append(self._submit(pool, pending, scratch, last=False))
                             submitted += 1
                             pending = []
@@ -305,10 +306,10 @@ class BatchRunner:
         def arrived(result: ConvertResult) -> None:
             ready.put((by_source[result.source], result))
 
-        # The last batch is converted in smaller calls, so that the documents left to
-        # stamp once LibreOffice has nothing more to do are few.
-        chunk = self.o.chunk_size or (
-            max(5, math.ceil(len(jobs) / (2 * self.workers))) if last else None)
+        # One call per worker; the last batch in two calls per worker, so that the
+        # documents left to stamp once LibreOffice has nothing more to do are few.
+        calls = self.workers * (2 if last else 1)
+        chunk = None if self.o.chunk_size else max(5, math.ceil(len(jobs) / calls))
         return pool.submit(
             convert_batch, [j.docx for j in jobs], scratch / "pdf",
             workers=self.workers, chunk_size=chunk, timeout=self.o.timeout,
