@@ -14,12 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from pipeline.catalogue import DEFAULT_TYPE, Catalogue
 from pipeline.errors import InputError
 from pipeline.intake import RawRecord, read_records
+from pipeline.intake.readers import read_items
+from pipeline.intake.rows import Row
 from pipeline.issues import Issue, RecordOutcome, Report, shorten
+from pipeline.spool import OutcomeSpool
+from pipeline.validate_pool import cpu_count, outcomes
 from schemas import Convention, check
 
 # Pydantic's error types in words a French clerk reads.
@@ -74,6 +78,35 @@ def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
             out[key] = deep_merge(out[key], value)
         else:
             out[key] = value
+    return out
+
+
+def _overlay(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """:func:`deep_merge` without the copy: parts of ``base`` that ``over`` does not touch
+    are shared, not copied. Same keys in the same order. Only for a mapping that is read
+    once and dropped (pydantic builds its own objects from it)."""
+    out = dict(base)
+    for key, value in over.items():
+        below = out.get(key)
+        if isinstance(value, dict) and isinstance(below, dict):
+            out[key] = _overlay(below, value)
+        else:
+            out[key] = value
+    return out
+
+
+def _validated_parts(layer: dict[str, Any]) -> dict[str, BaseModel]:
+    """The groups of fields of ``layer`` (the commune…) validated on their own, those that
+    are valid: a record that leaves one alone gets the same object."""
+    out: dict[str, BaseModel] = {}
+    for key, value in layer.items():
+        info = Convention.model_fields.get(key)
+        model = info.annotation if info is not None else None
+        if isinstance(value, dict) and isinstance(model, type) and issubclass(model, BaseModel):
+            try:
+                out[key] = model.model_validate(value)
+            except ValidationError:
+                continue  # each record will be told
     return out
 
 
@@ -143,23 +176,33 @@ def _pydantic_issues(raw: RawRecord, exc: ValidationError) -> list[Issue]:
 class Validator:
     """Validates raw records against the catalogue (types and commune profile)."""
 
-    def __init__(self, catalogue: Catalogue, *, fingerprints: bool = True) -> None:
+    def __init__(self, catalogue: Catalogue, *, fingerprints: bool = True,
+                 shared_defaults: bool = False) -> None:
         """``fingerprints=False`` skips the accepted records' fingerprint (a full JSON dump
-        of the record): validation alone does not need it."""
+        of the record): validation alone does not need it. ``shared_defaults=True``
+        validates once the parts of the defaults and commune profile a record leaves alone
+        (the commune, say) and gives every convention the same objects for them: for
+        validation alone, where the conventions are not kept, let alone changed."""
         self.catalogue = catalogue
         self.fingerprints = fingerprints
+        self.shared_defaults = shared_defaults
         profile = catalogue.profile
         self._profile_layer = {
             "commune": profile.commune.model_dump(mode="json", exclude_none=True),
             "legal_basis": list(profile.legal_basis),
         }
         self._known_types = frozenset(catalogue.type_ids())
+        self._layers: dict[str, dict[str, Any]] = {}
+        """Per convention type: its defaults under the commune profile, merged once."""
+        self._validated: dict[str, dict[str, BaseModel]] = {}
+        """Per convention type: the parts of that layer validated once."""
 
     def validate(self, raw: RawRecord) -> Validated:
         if raw.data is None:
             return Validated(raw, None, list(raw.issues))
         type_id = raw.data.get("convention_type") or DEFAULT_TYPE
-        if type_id != DEFAULT_TYPE and type_id not in self._known_types:
+        if not isinstance(type_id, str) or (type_id != DEFAULT_TYPE
+                                            and type_id not in self._known_types):
             # Unknown to the catalogue: the record's problem. A known type whose file is
             # broken is the catalogue's problem, fatal (ConfigError names the file and key).
             return Validated(raw, None, [Issue(
@@ -167,7 +210,15 @@ class Validator:
                 f"type de convention inconnu (connus : {', '.join(self.catalogue.type_ids())})",
                 shorten(type_id))])
         ctype = self.catalogue.get(str(type_id))
-        data = deep_merge(deep_merge(ctype.defaults, self._profile_layer), raw.data)
+        layer = self._layers.get(str(type_id))
+        if layer is None:
+            layer = self._layers[str(type_id)] = deep_merge(ctype.defaults, self._profile_layer)
+            self._validated[str(type_id)] = (_validated_parts(layer) if self.shared_defaults
+                                             else {})
+        data = _overlay(layer, raw.data)
+        for key, part in self._validated[str(type_id)].items():
+            if key not in raw.data:
+                data[key] = part
         try:
             conv = Convention.model_validate(data)
         except ValidationError as exc:
@@ -178,7 +229,16 @@ class Validator:
             return Validated(raw, None, [Issue(raw.source, raw.row, "", "record nested too "
                                                "deeply")])
         issues = list(raw.issues)
-        for f in check(conv, ctype):
+        try:
+            findings = check(conv, ctype)
+        except ValidationError as exc:  # a derived total out of bounds (e.g. 10^12 euros)
+            where = ".".join(str(part) for part in exc.errors()[0]["loc"]) if exc.errors() else ""
+            return Validated(raw, None, [*issues, Issue(
+                raw.source, raw.row, "",
+                f"montants hors limites : le total calculé {where} dépasse ce qu'une "
+                "convention peut porter ; vérifiez les montants saisis")],
+                reference=conv.reference or "")
+        for f in findings:
             value = shorten(raw.flat.get(f.field, "")) if raw.flat else ""
             issues.append(Issue(raw.source, raw.row, f.field, f.message, value, f.severity))
         if any(i.severity == "error" for i in issues):
@@ -197,8 +257,23 @@ def iter_validated(paths: Iterable[Path], validator: Validator) -> Iterator[Vali
             count += 1
             yield validator.validate(raw)
         if count == 0:
-            yield Validated(RawRecord(path.name, 0, None), None, [Issue(
-                path.name, 0, "", "the file holds no record (only a header, or an empty list)")])
+            yield Validated(RawRecord(path.name, 0, None), None, [_no_record(path)])
+
+
+def _no_record(path: Path) -> Issue:
+    return Issue(path.name, 0, "", "the file holds no record (only a header, or an empty list)")
+
+
+def iter_items(paths: Iterable[Path]) -> Iterator[RawRecord | Row]:
+    """The records of every input as :func:`iter_validated` sees them (an input without
+    any gives a record carrying that problem), a sheet's rows not yet made records."""
+    for path in paths:
+        count = 0
+        for item in read_items(path):
+            count += 1
+            yield item
+        if count == 0:
+            yield RawRecord(path.name, 0, None, issues=[_no_record(path)])
 
 
 def check_inputs(paths: Iterable[Path]) -> list[Path]:
@@ -218,13 +293,14 @@ def check_inputs(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-def validate_files(paths: Iterable[Path], catalogue: Catalogue) -> Report:
-    """Validate inputs into a report (no records kept in memory beyond their outcome)."""
-    report = Report()
-    validator = Validator(catalogue, fingerprints=False)
-    for v in iter_validated(paths, validator):
-        outcome = v.outcome()
-        if outcome.accepted:
-            outcome.raw = {}
+def validate_files(paths: Iterable[Path], catalogue: Catalogue, *,
+                   workers: int | None = None) -> Report:
+    """Validate inputs into a report. The outcomes are spooled to a temporary file, so the
+    memory used does not grow with the number of records; a large batch is validated by
+    ``workers`` processes (default: one per CPU), the outcomes kept in input order."""
+    report = Report(OutcomeSpool())
+    validator = Validator(catalogue, fingerprints=False, shared_defaults=True)
+    for outcome in outcomes(iter_items(paths), validator,
+                            cpu_count() if workers is None else workers):
         report.add(outcome)
     return report

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 __all__ = [
-    "Amount", "Email", "FrBool", "FrDate", "Insee", "Phone", "PositiveAmount", "Postcode",
+    "CENT", "Amount", "Email", "FrBool", "FrDate", "Insee", "Phone", "PositiveAmount", "Postcode",
     "Quantity", "Rna", "Siret",
     "Strict", "Text", "Uai", "fr", "parse_amount", "parse_date",
 ]
@@ -40,6 +40,8 @@ def parse_amount(value: Any) -> Any:
     """Accept ``30000``, ``30 000,50``, ``30.000,50 €``, ``1,234.5`` as a Decimal."""
     if isinstance(value, bool):
         raise ValueError("un montant est attendu")
+    if type(value) is Decimal:
+        return value  # what Decimal(str(value)) gives back, the same value and exponent
     if isinstance(value, int | float | Decimal):
         return Decimal(str(value))
     if not isinstance(value, str):
@@ -66,10 +68,14 @@ def parse_amount(value: Any) -> Any:
     return amount
 
 
+CENT = Decimal("0.01")
+_MAX_AMOUNT = Decimal("1e12")
+
+
 def _two_places(value: Decimal) -> Decimal:
-    if abs(value) > Decimal("1e12"):
+    if abs(value) > _MAX_AMOUNT:
         raise ValueError("montant démesuré")
-    return value.quantize(Decimal("0.01"))
+    return value.quantize(CENT)
 
 
 def _not_negative(value: Decimal) -> Decimal:
@@ -78,10 +84,15 @@ def _not_negative(value: Decimal) -> Decimal:
     return value
 
 
+def _two_places_not_negative(value: Decimal) -> Decimal:
+    """:func:`_two_places` then :func:`_not_negative`, in one call (they are checked
+    thousands of times a batch)."""
+    return _not_negative(_two_places(value))
+
+
 Amount = Annotated[Decimal, BeforeValidator(parse_amount), AfterValidator(_two_places)]
 PositiveAmount = Annotated[
-    Decimal, BeforeValidator(parse_amount), AfterValidator(_two_places),
-    AfterValidator(_not_negative),
+    Decimal, BeforeValidator(parse_amount), AfterValidator(_two_places_not_negative),
 ]
 
 _FR_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
@@ -133,8 +144,18 @@ Quantity = Annotated[Decimal, BeforeValidator(parse_amount)]
 # ---------------------------------------------------------------- identifiers
 
 
+_SEPARATORS = re.compile(r"[\s.\-]")
+_PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
+_SIRET = re.compile(r"\d{14}")
+_RNA = re.compile(r"W\d{9}")
+_UAI = re.compile(r"\d{7}[A-Z]")
+_INSEE = re.compile(r"(\d{5}|2[AB]\d{3})")
+_POSTCODE = re.compile(r"\d{5}")
+_PHONE = re.compile(r"0[1-9]\d{8}")
+
+
 def _digits(value: Any) -> Any:
-    return re.sub(r"[\s.\-]", "", value) if isinstance(value, str) else value
+    return _SEPARATORS.sub("", value) if isinstance(value, str) else value
 
 
 def luhn_ok(number: str) -> bool:
@@ -148,7 +169,7 @@ def luhn_ok(number: str) -> bool:
 
 
 def _check_siret(value: str) -> str:
-    if not re.fullmatch(r"\d{14}", value):
+    if not _SIRET.fullmatch(value):
         raise ValueError("un SIRET compte 14 chiffres")
     # La Poste's establishments follow their own key (sum of digits multiple of 5); its head
     # office (356 000 000 00048) keeps an ordinary Luhn key.
@@ -162,7 +183,7 @@ def _check_siret(value: str) -> str:
 
 def _check_rna(value: str) -> str:
     value = value.upper()
-    if not re.fullmatch(r"W\d{9}", value):
+    if not _RNA.fullmatch(value):
         raise ValueError("un numéro RNA s'écrit W suivi de 9 chiffres (ex. W623001234)")
     return value
 
@@ -172,7 +193,7 @@ _UAI_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
 
 def _check_uai(value: str) -> str:
     value = value.upper()
-    if not re.fullmatch(r"\d{7}[A-Z]", value):
+    if not _UAI.fullmatch(value):
         raise ValueError("un code UAI s'écrit 7 chiffres et une lettre (ex. 0620123A)")
     if _UAI_LETTERS[int(value[:7]) % 23] != value[7]:
         raise ValueError("lettre clé du code UAI incorrecte")
@@ -181,24 +202,24 @@ def _check_uai(value: str) -> str:
 
 def _check_insee(value: str) -> str:
     value = value.upper()
-    if not re.fullmatch(r"(\d{5}|2[AB]\d{3})", value):
+    if not _INSEE.fullmatch(value):
         raise ValueError("un code INSEE de commune compte 5 caractères (ex. 62528)")
     return value
 
 
 def _check_postcode(value: str) -> str:
-    if not re.fullmatch(r"\d{5}", value):
+    if not _POSTCODE.fullmatch(value):
         raise ValueError("un code postal compte 5 chiffres")
     return value
 
 
 def _check_phone(value: str) -> str:
-    raw = re.sub(r"[\s.\-()]", "", value)
+    raw = _PHONE_SEPARATORS.sub("", value)
     if raw.startswith("+33"):
         raw = "0" + raw[3:].lstrip("0") if raw[3:4] != "0" else "0" + raw[4:]
     elif raw.startswith("0033"):
         raw = "0" + raw[4:]
-    if not re.fullmatch(r"0[1-9]\d{8}", raw):
+    if not _PHONE.fullmatch(raw):
         raise ValueError("numéro de téléphone français attendu (ex. 03 21 69 86 86)")
     return " ".join(raw[i : i + 2] for i in range(0, 10, 2))
 
@@ -214,9 +235,15 @@ def _check_email(value: str) -> str:
     return value.lower()
 
 
+# Control characters other than tab and newline, and the bidirectional overrides and
+# isolates that can disguise a text (U+202D, U+202E, U+2066 to U+2068).
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\u202d\u202e\u2066-\u2068]")
+
+
 def _no_controls(value: str) -> str:
-    if any((ord(c) < 32 and c not in "\n\t") or c in "\u202e\u202d\u2066\u2067\u2068"
-           for c in value):
+    # A printable text has no character of the "Other" categories, so none of those: the
+    # quick test clears most texts, the search settles the others (newlines, tabs, NBSP…).
+    if not value.isprintable() and _CONTROLS.search(value):
         raise ValueError("le texte contient des caractères de contrôle invisibles")
     return value
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-from schemas.base import Amount, FrDate, PositiveAmount, Quantity, Strict, Text, fr
+from schemas.base import CENT, Amount, FrDate, PositiveAmount, Quantity, Strict, Text, fr
 
 MoneyForm = Literal["direct_purchase", "grant", "service"]
 MONEY_FORM_LABELS = {
@@ -50,8 +50,7 @@ class TechnicalHelp(Strict):
 
     @property
     def value(self) -> Decimal:
-        return (self.staff_hours * self.hourly_rate + self.equipment_value).quantize(
-            Decimal("0.01"))
+        return (self.staff_hours * self.hourly_rate + self.equipment_value).quantize(CENT)
 
 
 class Authorisation(Strict):
@@ -98,8 +97,11 @@ class InKind(Strict):
         if self.value is not None:
             return self.value
         if self.hours is not None and self.rate is not None:
-            return (self.hours * self.rate).quantize(Decimal("0.01"))
-        return Decimal("0.00")
+            return (self.hours * self.rate).quantize(CENT)
+        return _NO_VALUE
+
+
+_NO_VALUE = Decimal("0.00")
 
 
 class HolderCommitments(Strict):

@@ -40,6 +40,10 @@ TRANSPARENCY_THRESHOLD = Decimal("23000")
 state object, amount, payment terms and conditions of use."""
 
 
+_ZERO = Decimal("0")
+_TENTH = Decimal("0.1")
+
+
 def add_years(day: date, years: int) -> date:
     """``day`` plus whole years (29 February falls back to 28)."""
     try:
@@ -94,15 +98,15 @@ class Convention(Strict):
     @property
     def amounts(self) -> Amounts:
         cc = self.commune_commitments
-        money = sum((m.amount for m in cc.money), Decimal("0"))
-        technical = sum((t.value for t in cc.technical), Decimal("0"))
-        inkind = sum((i.total for i in self.holder_commitments.in_kind), Decimal("0"))
-        other = sum((f.amount for f in self.budget.other_funding), Decimal("0"))
+        money = sum((m.amount for m in cc.money), _ZERO)
+        technical = sum((t.value for t in cc.technical), _ZERO)
+        inkind = sum((i.total for i in self.holder_commitments.in_kind), _ZERO)
+        other = sum((f.amount for f in self.budget.other_funding), _ZERO)
         total = money + technical + inkind + other
         share = (
-            ((money + technical) * 100 / total).quantize(Decimal("0.1")) if total else Decimal(0)
+            ((money + technical) * 100 / total).quantize(_TENTH) if total else _ZERO
         )
-        grants = sum((m.amount for m in cc.money if m.form == "grant"), Decimal("0"))
+        grants = sum((m.amount for m in cc.money if m.form == "grant"), _ZERO)
         return Amounts(
             commune_money=money, commune_technical=technical, commune_total=money + technical,
             holders_inkind=inkind, other_funding=other, project_total=total,
@@ -115,8 +119,8 @@ class Convention(Strict):
         Technical help is not attributed to a holder, so with one holder it all counts for
         that holder; with several it is shared evenly, as the law counts help in kind too."""
         cc = self.commune_commitments
-        money = sum((m.amount for m in cc.money if m.holder == index + 1), Decimal("0"))
-        technical = sum((t.value for t in cc.technical), Decimal("0"))
+        money = sum((m.amount for m in cc.money if m.holder == index + 1), _ZERO)
+        technical = sum((t.value for t in cc.technical), _ZERO)
         return money + technical / len(self.holders)
 
     @computed_field(title="Clauses obligatoires", description="Aide > 23 000 € à une personne "  # type: ignore[prop-decorator]

@@ -13,6 +13,7 @@ from typing import Literal
 
 from schemas.base import Strict
 from schemas.catalogue import ConventionType
+from schemas.commitments import Amounts
 from schemas.convention import LEGAL_ENTITY_KINDS, TRANSPARENCY_THRESHOLD, Convention
 from schemas.parties import Guardian, age_on
 
@@ -43,8 +44,9 @@ def add_months(day: date, months: int) -> date:
 
 def check(conv: Convention, ctype: ConventionType) -> list[Finding]:
     """Every rule, in clause order."""
-    return [*_schedule(conv, ctype), *_parties(conv), *_money(conv, ctype), *_land(conv),
-            *_payment(conv)]
+    amounts = conv.amounts  # a computed field: worked out once, not once per rule
+    return [*_schedule(conv, ctype), *_parties(conv), *_money(conv, ctype, amounts),
+            *_land(conv), *_payment(conv, amounts)]
 
 
 def _fmt(amount: object) -> str:
@@ -137,7 +139,7 @@ def _parties(conv: Convention) -> Iterator[Finding]:
                           "attestation d'assurance responsabilité civile (annexe)", "warning")
 
 
-def _money(conv: Convention, ctype: ConventionType) -> Iterator[Finding]:
+def _money(conv: Convention, ctype: ConventionType, amounts: Amounts) -> Iterator[Finding]:
     holders = conv.holders
     for i, line in enumerate(conv.commune_commitments.money):
         p = f"commune_commitments.money.{i}"
@@ -161,12 +163,12 @@ def _money(conv: Convention, ctype: ConventionType) -> Iterator[Finding]:
             yield Finding(f"holders.{n}", f"aide de {_fmt(aid)} à « {h.name} » (plus de 23 000 €) "
                           ": les clauses obligatoires (objet, montant, modalités de versement, "
                           "conditions d'utilisation) sont ajoutées", "warning")
-    share = conv.amounts.commune_share
+    share = amounts.commune_share
     if share > ctype.bounds.commune_share_warning:
         yield Finding("commune_commitments", f"la commune finance {_pct(share)} du projet, plus "
                       f"que les {_pct(ctype.bounds.commune_share_warning)} visés par le dispositif",
                       "warning")
-    if conv.amounts.commune_total == 0 and not conv.commune_commitments.authorisations:
+    if amounts.commune_total == 0 and not conv.commune_commitments.authorisations:
         yield Finding("commune_commitments", "la commune ne s'engage à rien : ajoutez un apport, "
                       "une aide technique ou une autorisation")
 
@@ -183,12 +185,12 @@ def _land(conv: Convention) -> Iterator[Finding]:
                       "publicité (depuis 2017)")
 
 
-def _payment(conv: Convention) -> Iterator[Finding]:
+def _payment(conv: Convention, amounts: Amounts) -> Iterator[Finding]:
     steps = conv.payment.schedule
     if not steps:
         return
     total = sum(s.amount for s in steps)
-    grants = conv.amounts.commune_money
+    grants = amounts.commune_money
     if total != grants:
         yield Finding("payment.schedule", f"l'échéancier totalise {_fmt(total)} mais l'apport "
                       f"financier de la commune est de {_fmt(grants)}")

@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_faults import cli
@@ -126,3 +127,27 @@ def test_template_reaching_python_internals_stops_the_run(tmp_path: Path, name: 
     assert "Traceback" not in res.stderr
     assert "sandbox forbids" in res.stderr, res.stderr
     assert not any((ws / "archive").rglob("*.pdf")) if (ws / "archive").exists() else True
+
+
+@pytest.mark.parametrize(("change", "field", "words"), [
+    (lambda d: d["commune_commitments"].__setitem__(
+        "money", [{"label": f"L{i}", "amount": "999999999999", "form": "service"}
+                  for i in range(3)]), "", "montants hors limites"),
+    (lambda d: d.__setitem__("convention_type", ["fifty-fifty"]), "convention_type",
+     "type de convention inconnu"),
+    (lambda d: d.__setitem__("convention_type", {"id": 1}), "convention_type",
+     "type de convention inconnu"),
+])
+def test_odd_values_are_rejected_not_crashed(tmp_path: Path, change: Any, field: str,
+                                            words: str) -> None:
+    record = json.loads((PROJECT_ROOT / "conventions" / "examples" / "skatepark.json")
+                        .read_text("utf-8"))
+    change(record)
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps(record, ensure_ascii=False), "utf-8")
+    res = cli("validate", str(path), "--json", env=ENV)
+    assert res.returncode == 1, res.stderr
+    assert "Traceback" not in res.stderr and "unexpected" not in res.stderr
+    [issue] = [i for i in json.loads(res.stdout)["issues"] if i["severity"] == "error"]
+    assert (issue["row"], issue["field"]) == (1, field)
+    assert words in issue["message"]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import click
 
 from pipeline.catalogue import Catalogue
-from pipeline.cli.common import EXIT_OK, EXIT_REJECTED, emit_json, guarded, json_option
+from pipeline.cli.common import EXIT_OK, EXIT_REJECTED, guarded, json_option
 from pipeline.intake.template import WRITERS
 from pipeline.issues import Report, write_report
 from pipeline.schema_export import export
@@ -22,15 +24,36 @@ catalogue_option = click.option(
 
 def print_report(report: Report) -> None:
     """The human summary of a validation report, on stderr-free stdout."""
+    echo_lines(_report_lines(report))
+
+
+def _report_lines(report: Report) -> Iterator[str]:
     for o in report.outcomes:
         mark = "ok " if o.accepted else "REJECTED"
-        click.echo(f"{mark:8} {o.source} row {o.row}  {o.reference or ''}")
+        yield f"{mark:8} {o.source} row {o.row}  {o.reference or ''}\n"
         for i in o.issues:
             sev = "error" if i.severity == "error" else "warning"
             val = f"  [value: {i.value}]" if i.value else ""
-            click.echo(f"    {sev}: {i.field or '(record)'}: {i.message}{val}")
-    click.echo(f"{report.accepted} accepted, {report.rejected} rejected, "
-               f"{len(report.outcomes)} records.")
+            yield f"    {sev}: {i.field or '(record)'}: {i.message}{val}\n"
+    yield (f"{report.accepted} accepted, {report.rejected} rejected, "
+           f"{len(report.outcomes)} records.\n")
+
+
+def echo_lines(pieces: Iterable[str]) -> None:
+    """``click.echo`` of the text made of ``pieces``, a batch at a time: a report of
+    100,000 records is neither held whole nor written a line per system call. A batch
+    ends only where a piece ends, and pieces are whole lines or JSON (never split inside
+    a terminal escape sequence, which click may strip)."""
+    batch: list[str] = []
+    size = 0
+    for piece in pieces:
+        batch.append(piece)
+        size += len(piece)
+        if size > 65536:
+            click.echo("".join(batch), nl=False)
+            batch, size = [], 0
+    if batch:
+        click.echo("".join(batch), nl=False)
 
 
 @click.command("validate")
@@ -54,8 +77,8 @@ def validate_cmd(inputs: tuple[Path, ...], report_path: Path | None, catalogue: 
         report = validate_files(check_inputs(inputs), Catalogue.load(catalogue))
         if report_path:
             write_report(report, report_path)
-        if as_json:
-            emit_json(report.to_dict())
+        if as_json:  # emit_json(report.to_dict()), streamed
+            echo_lines(itertools.chain(report.json_chunks(default=str), ["\n"]))
         else:
             print_report(report)
             if report_path:

@@ -10,6 +10,7 @@ from itertools import pairwise
 from typing import Any
 
 _PART = re.compile(r"^(?:[a-z_][a-z0-9_]*|\d{1,3})$")
+_ABSENT = object()
 
 
 class FlatKeyError(ValueError):
@@ -40,50 +41,97 @@ def unflatten(row: dict[str, Any]) -> dict[str, Any]:
     Missing positions (``holders.1`` given without ``holders.0``) are kept as empty objects
     so that error paths still point at the columns the clerk typed."""
     root: dict[str, Any] = {}
+    padded: list[list[Any]] = []  # lists lengthened with None for positions not yet given
+    parents: dict[str, Any] = {}  # the containers already reached, by path: walked once
+    nested_values = False
     for key, value in row.items():
-        if is_empty(value):
+        if value is None:
             continue
-        parts = _key_parts(key)
-        node: Any = root
-        for part, nxt in pairwise(parts):
-            child_empty: Any = [] if isinstance(nxt, int) else {}
-            node = _step(node, part, child_empty)
-        _set(node, parts[-1], value.strip() if isinstance(value, str) else value)
-    compacted: dict[str, Any] = _compact(root)
-    return compacted
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                continue
+        elif isinstance(value, dict | list):
+            nested_values = True
+        parent, steps, last = _plan(key)
+        node: Any = parents.get(parent, root) if parent else root
+        if node is root and parent:  # a place not reached yet: walk there
+            for path, part, list_below in steps:
+                below = parents.get(path)
+                if below is None:
+                    below = parents[path] = _step(node, part, list_below, padded)
+                node = below
+        if type(node) is dict and type(last) is str and last not in node:
+            node[last] = value  # the usual case, spelled out
+        elif _set(node, last, value, padded):
+            parents.clear()  # a position was given twice: the shortcut may point astray
+    if nested_values:  # not from a sheet's cells: the slow, thorough way
+        compacted: dict[str, Any] = _compact(root)
+        return compacted
+    for lst in padded:  # the positions still missing become empty objects
+        for i, item in enumerate(lst):
+            if item is None:
+                lst[i] = {}
+    return root
 
 
-def _step(node: Any, part: str | int, empty: Any) -> Any:
+Step = tuple[str, str | int, bool]
+"""One step of the walk to a column's place: the path reached (``[]`` marks a list, as two
+columns may reach the same place expecting different things), the part, and whether a
+list lies below it."""
+
+
+@lru_cache(maxsize=4096)
+def _plan(key: str) -> tuple[str, tuple[Step, ...], str | int]:
+    """The walk down to a column's place: the path of its container (``""`` for the top),
+    the steps, then the last part of its name."""
+    parts = _key_parts(key)
+    names = key.split(".")
+    steps = tuple((".".join(names[: n + 1]) + ("[]" if isinstance(nxt, int) else ""),
+                   part, isinstance(nxt, int))
+                  for n, (part, nxt) in enumerate(pairwise(parts)))
+    return (steps[-1][0] if steps else ""), steps, parts[-1]
+
+
+def _step(node: Any, part: str | int, list_below: bool, padded: list[list[Any]]) -> Any:
     if isinstance(part, int):
         if not isinstance(node, list):
             raise FlatKeyError("an index follows a field that is not a list")
-        while len(node) <= part:
-            node.append(None)
-        if node[part] is None:
-            node[part] = empty
-        return node[part]
+        if len(node) <= part:
+            node.extend([None] * (part + 1 - len(node)))
+            padded.append(node)
+        child = node[part]
+        if child is None:
+            child = node[part] = [] if list_below else {}
+        return child
     if not isinstance(node, dict):
         raise FlatKeyError(f"{part!r} follows an index of a list of plain values")
-    if part not in node:
-        node[part] = empty
-    elif type(node[part]) is not type(empty):
+    child = node.get(part, _ABSENT)
+    if child is _ABSENT:
+        child = node[part] = [] if list_below else {}
+    elif type(child) is not (list if list_below else dict):
         raise FlatKeyError(f"{part!r} is used both as a value and as a group of columns")
-    return node[part]
+    return child
 
 
-def _set(node: Any, part: str | int, value: Any) -> None:
+def _set(node: Any, part: str | int, value: Any, padded: list[list[Any]]) -> bool:
+    """Place a value; True when it replaces something already placed."""
     if isinstance(part, int):
         if not isinstance(node, list):
             raise FlatKeyError("an index follows a field that is not a list")
-        while len(node) <= part:
-            node.append(None)
+        if len(node) <= part:
+            node.extend([None] * (part + 1 - len(node)))
+            padded.append(node)
+        replaced = node[part] is not None
         node[part] = value
+        return replaced
     else:
         if not isinstance(node, dict):
             raise FlatKeyError(f"{part!r} follows an index of a list of plain values")
         if part in node:
             raise FlatKeyError(f"{part!r} is used both as a value and as a group of columns")
         node[part] = value
+        return False
 
 
 def _compact(node: Any) -> Any:

@@ -1,7 +1,8 @@
 """Readers for JSON, CSV and XLSX intake files, streamed record by record.
 
 Each yields :class:`RawRecord`; a file that cannot be read at all yields one record carrying
-the problem, so a bad file is reported and the batch goes on."""
+the problem, so a bad file is reported and the batch goes on. :func:`read_items` gives a
+sheet's data rows as :class:`~pipeline.intake.rows.Row` items, made records later."""
 
 from __future__ import annotations
 
@@ -9,36 +10,22 @@ import codecs
 import csv
 import json
 import zipfile
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from pipeline.intake.flat import FlatKeyError, is_empty, unflatten
-from pipeline.issues import Issue, shorten
+from pipeline.intake.record import RawRecord
+from pipeline.intake.record import fail as _fail
+from pipeline.intake.rows import MAX_CELL, Row, records, sheet_items
 
-MAX_CELL = 100_000
-"""A longer cell is refused (a 10 MB cell is a mistake or an attack)."""
+__all__ = ["MAX_CELL", "READERS", "RawRecord", "read_csv", "read_items", "read_json",
+           "read_records", "read_xlsx"]
+
 CSV_FIELD_LIMIT = 64 * 1024 * 1024
 """Beyond this the csv module cannot even read the cell: the row is reported as unreadable."""
 MAX_RECORD_BYTES = 2_000_000
 MAX_XLSX_UNCOMPRESSED = 200_000_000
 MAX_XLSX_RATIO = 200
-
-
-@dataclass
-class RawRecord:
-    """One record as read, before validation."""
-
-    source: str
-    row: int
-    data: dict[str, Any] | None
-    flat: dict[str, Any] = field(default_factory=dict)
-    issues: list[Issue] = field(default_factory=list)
-
-
-def _fail(source: str, row: int, message: str, value: object = "") -> RawRecord:
-    return RawRecord(source, row, None, issues=[Issue(source, row, "", message, shorten(value))])
 
 
 # ------------------------------------------------------------------ JSON
@@ -180,6 +167,10 @@ def _sniff_delimiter(sample: str) -> str:
 
 def read_csv(path: Path) -> Iterator[RawRecord]:
     """CSV as French offices produce it: ``;`` or ``,`` sniffed, UTF-8 or Windows-1252."""
+    return records(_csv_items(path))
+
+
+def _csv_items(path: Path) -> Iterator[RawRecord | Row]:
     name = path.name
     try:
         handle, _enc = _decode_stream(path)
@@ -199,7 +190,7 @@ def read_csv(path: Path) -> Iterator[RawRecord]:
             handle.seek(0)
             csv.field_size_limit(CSV_FIELD_LIMIT)
             reader = csv.reader(handle, delimiter=_sniff_delimiter(sample))
-            yield from _rows_to_records(name, _csv_rows(reader))
+            yield from sheet_items(name, _csv_rows(reader))
         except UnicodeDecodeError:
             yield _fail(name, 0, "the file's text encoding is not readable (save as CSV UTF-8)")
         except csv.Error as exc:
@@ -218,65 +209,6 @@ def _csv_rows(reader: Iterator[list[str]]) -> Iterator[list[Any] | csv.Error]:
             yield exc
             continue
         yield row
-
-
-def _rows_to_records(name: str, rows: Iterator[list[Any] | csv.Error]) -> Iterator[RawRecord]:
-    """Find the header (the row of dotted field names), then one record per data row."""
-    header: list[str] | None = None
-    for line_no, cells in enumerate(rows, start=1):
-        if isinstance(cells, csv.Error):
-            yield _fail(name, line_no, f"the row cannot be read: {cells}")
-            continue
-        if header is None:
-            texts = [str(c).strip() if c is not None else "" for c in cells]
-            if "title" in texts or any(t.startswith("holders.") for t in texts):
-                header = texts
-            elif line_no >= 5:
-                yield _fail(name, 1, "no header row of field names found in the first rows "
-                            "(expected columns like title, holders.0.name: see "
-                            "`fiftyfifty intake-template`)")
-                return
-            continue
-        if all(is_empty(c) for c in cells):
-            continue
-        yield _row_record(name, line_no, header, cells)
-    if header is None:
-        yield _fail(name, 1, "no header row of field names found")
-
-
-def _row_record(name: str, line_no: int, header: list[str], cells: list[Any]) -> RawRecord:
-    issues: list[Issue] = []
-    flat: dict[str, Any] = {}
-    for i, value in enumerate(cells):
-        col = header[i] if i < len(header) else ""
-        if is_empty(value):
-            continue
-        if col.startswith("#"):
-            continue  # a comment column, e.g. the errors of a rejected-rows file
-        if not col:
-            issues.append(Issue(name, line_no, f"column {i + 1}", "a value stands in a column "
-                                "without a header", shorten(value)))
-            continue
-        if isinstance(value, str):
-            if value[:1] == "'" and value[1:2] in ("=", "+", "-", "@"):
-                value = value[1:]  # undo the neutralisation of our own reports
-            if len(value) > MAX_CELL:
-                issues.append(Issue(name, line_no, col, f"the cell holds {len(value):,} "
-                                    f"characters (at most {MAX_CELL:,})", shorten(value)))
-                continue
-            if "\x00" in value:
-                issues.append(Issue(name, line_no, col, "the cell contains a NUL byte",
-                                    shorten(value)))
-                continue
-        flat[col] = value
-    if issues:
-        return RawRecord(name, line_no, None, flat=flat, issues=issues)
-    try:
-        data = unflatten(flat)
-    except FlatKeyError as exc:
-        return RawRecord(name, line_no, None, flat=flat,
-                         issues=[Issue(name, line_no, "", f"bad column name: {exc}")])
-    return RawRecord(name, line_no, data, flat=flat)
 
 
 # ------------------------------------------------------------------ XLSX
@@ -306,6 +238,10 @@ def _xlsx_guard(path: Path) -> str | None:
 
 def read_xlsx(path: Path) -> Iterator[RawRecord]:
     """The first sheet (or the one named ``Projets``), streamed in read-only mode."""
+    return records(_xlsx_items(path))
+
+
+def _xlsx_items(path: Path) -> Iterator[RawRecord | Row]:
     import openpyxl
 
     name = path.name
@@ -321,17 +257,25 @@ def read_xlsx(path: Path) -> Iterator[RawRecord]:
     try:
         ws = wb["Projets"] if "Projets" in wb.sheetnames else wb.worksheets[0]
         rows = (list(r) for r in ws.iter_rows(values_only=True))
-        yield from _rows_to_records(name, rows)
+        yield from sheet_items(name, rows)
     finally:
         wb.close()
 
 
 READERS = {".json": read_json, ".jsonl": read_json, ".csv": read_csv, ".xlsx": read_xlsx}
 
+_ITEM_READERS: dict[str, Callable[[Path], Iterator[RawRecord | Row]]] = {
+    ".json": read_json, ".jsonl": read_json, ".csv": _csv_items, ".xlsx": _xlsx_items}
+
 
 def read_records(path: Path) -> Iterator[RawRecord]:
     """Records of one input file, by its extension."""
-    reader = READERS.get(path.suffix.lower())
+    return records(read_items(path))
+
+
+def read_items(path: Path) -> Iterator[RawRecord | Row]:
+    """:func:`read_records`, a sheet's data rows left as :class:`Row` items."""
+    reader = _ITEM_READERS.get(path.suffix.lower())
     if reader is None:
         yield _fail(path.name, 0, f"unsupported file type {path.suffix!r} "
                     "(use .json, .csv or .xlsx)")
@@ -340,5 +284,3 @@ def read_records(path: Path) -> Iterator[RawRecord]:
         yield _fail(path.name, 0, "file not found")
         return
     yield from reader(path)
-
-
