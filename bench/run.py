@@ -3,8 +3,8 @@
 On the same N synthetic records (``BENCH_N``, default 300, fixed seed) and in one run:
 
 1. ``fiftyfifty run`` end to end into a fresh workspace, in a subprocess whose own peak
-   resident memory is read with ``getrusage(RUSAGE_SELF)`` (LibreOffice's processes are
-   its children and are not counted);
+   resident memory is read from ``/proc/self/status`` (``VmHWM``; LibreOffice's processes
+   are its children and are not counted);
 2. the lower bound: the same DOCX files (rendered once, in-process) converted by
    LibreOffice alone, one multi-file ``soffice --convert-to`` call per core, each with its
    own profile, warmed beforehand; nothing else;
@@ -58,8 +58,12 @@ except SystemExit as exc:
 finally:
     me = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # VmHWM, not ru_maxrss: the latter keeps the high-water mark of the process that
+    # forked this one (the benchmark itself) across exec.
+    with open("/proc/self/status") as status:
+        hwm = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
     with open(sys.argv[1], "w") as fh:
-        json.dump({"rss_kb": me.ru_maxrss, "cpu_self_s": me.ru_utime + me.ru_stime,
+        json.dump({"rss_kb": hwm, "cpu_self_s": me.ru_utime + me.ru_stime,
                    "cpu_children_s": kids.ru_utime + kids.ru_stime}, fh)
 sys.exit(code)
 """

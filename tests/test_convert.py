@@ -188,6 +188,25 @@ def test_orphans_of_a_dead_run_are_stopped(tmp_path: Path, fake_soffice: str) ->
         orphan.wait()
 
 
+def test_documents_are_handed_on_while_their_chunk_still_converts(
+        tmp_path: Path, fake_soffice: str) -> None:
+    docs = [make_light(tmp_path / f"{n}.docx") for n in ("a", "b", "c-hang")]
+    out = tmp_path / "out"
+    converter_alive: dict[str, bool] = {}
+
+    def progress(result: ConvertResult) -> None:
+        converter_alive[result.source.stem] = bool(processes_with(out))
+
+    results = convert_batch(docs, out, workers=1, chunk_size=3, timeout=1.0,
+                            soffice=fake_soffice, on_progress=progress)
+
+    assert [r.ok for r in results] == [True, True, False]
+    # "a" was complete once "b" was being written: handed on while soffice still ran;
+    # "b", the newest output when the call hung, only once the call was over.
+    assert converter_alive == {"a": True, "b": False, "c-hang": False}
+    assert (out / "a.pdf").is_file() and (out / "b.pdf").is_file()
+
+
 def test_crashing_document_is_isolated(tmp_path: Path, fake_soffice: str) -> None:
     names = ["a", "b-crash", "c", "d"]
     docs = [make_light(tmp_path / f"{n}.docx") for n in names]

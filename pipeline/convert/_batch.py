@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
+from queue import Empty, SimpleQueue
 
 from pipeline.convert._checks import docx_problem, find_soffice, pdf_page_count
 from pipeline.convert._process import ProcessTracker, run_soffice, terminate_on_sigterm
@@ -100,6 +101,8 @@ class _Converter:
                          if profiles is None else profiles)
         self._attempts = 0
         self._lock = threading.Lock()
+        self.stream: Callable[[int, ConvertResult], None] = lambda _index, _result: None
+        """Told of each document converted before its chunk ends (from a worker thread)."""
 
     def close(self) -> None:
         """Kill what still runs and remove the staging folder and the profiles."""
@@ -121,10 +124,25 @@ class _Converter:
             "--convert-to", self.filter, "--outdir", str(outdir),
             *(str(self.sources[i]) for i in chunk),
         ]
-        run = run_soffice(self.tracker, argv, outdir, len(chunk), self.timeout)
+        by_name = {f"{self.sources[i].stem}.pdf": i for i in chunk}
         done: dict[int, ConvertResult] = {}
+
+        def early(produced: Path) -> None:
+            # A document LibreOffice is done with, while it converts the next ones: kept
+            # and handed on now, so the caller's work on it overlaps the conversion.
+            index = by_name.get(produced.name)
+            if index is None or index in done:
+                return
+            pages, problem = pdf_page_count(produced)
+            if problem is None:
+                done[index] = self._keep(self.sources[index], produced, pages)
+                self.stream(index, done[index])
+
+        run = run_soffice(self.tracker, argv, outdir, len(chunk), self.timeout, early)
         pending: list[int] = []
         for index in chunk:
+            if index in done:
+                continue
             source = self.sources[index]
             produced = outdir / f"{source.stem}.pdf"
             pages, problem = pdf_page_count(produced)
@@ -182,8 +200,9 @@ def convert_batch(
     is a failed result, never an exception. ``workers`` defaults to the number of CPUs,
     ``chunk_size`` to :func:`default_chunk_size`. ``timeout`` is the time a chunk may go
     without producing a PDF (twice that for its first one, start-up included).
-    ``on_progress`` is called in the caller's thread for each settled document, as each
-    chunk ends; whatever it raises stops the batch, after every ``soffice`` is killed.
+    ``on_progress`` is called in the caller's thread for each settled document, as soon
+    as LibreOffice has moved on to the next one (or its chunk ended); whatever it raises
+    stops the batch, after every ``soffice`` is killed.
     ``profiles``, a folder kept by the caller, holds the workers' LibreOffice profiles
     from one batch to the next (by default they are made afresh and removed).
     Raises :class:`ConverterError` when LibreOffice is missing or cannot start, or when two
@@ -214,17 +233,30 @@ def convert_batch(
         if on_progress is not None:
             on_progress(result)
 
+    def record(index: int, result: ConvertResult) -> None:
+        if index not in results:
+            results[index] = result
+            if on_progress is not None:
+                on_progress(result)
+
     def settle(outcome: _Outcome) -> None:
         queue.extend(outcome.retry)
         for index in sorted(outcome.done):
-            results[index] = outcome.done[index]
-            if on_progress is not None:
-                on_progress(outcome.done[index])
+            record(index, outcome.done[index])
+
+    def settle_early() -> None:
+        while True:
+            try:
+                record(*early.get_nowait())
+            except Empty:
+                return
 
     lanes = min(lanes, max(1, len(queue)))
     if profiles is not None:
         profiles.mkdir(parents=True, exist_ok=True)
     converter = _Converter(sources, out_dir, program, pdfa, timeout, profiles)
+    early: SimpleQueue[tuple[int, ConvertResult]] = SimpleQueue()
+    converter.stream = lambda index, result: early.put((index, result))
     executor = ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="soffice")
     try:
         with terminate_on_sigterm():
@@ -234,7 +266,8 @@ def convert_batch(
                 while queue and free:
                     slot = free.pop()
                     running[executor.submit(converter.run_chunk, queue.pop(0), slot)] = slot
-                finished, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
+                finished, _ = wait(running, timeout=0.1, return_when=FIRST_COMPLETED)
+                settle_early()  # first: a chunk streams its early results before it ends
                 for future in finished:
                     free.append(running.pop(future))
                     settle(future.result())

@@ -15,7 +15,7 @@ import subprocess
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -198,12 +198,26 @@ def _listing(folder: Path) -> tuple[tuple[str, int], ...]:
         return ()
 
 
+def _finished_outputs(folder: Path) -> list[Path]:
+    """The PDFs of ``folder`` but the newest: LibreOffice converts one document after the
+    other, so every output older than the latest one is complete."""
+    try:
+        found = sorted((e.stat().st_mtime_ns, e.name) for e in os.scandir(folder)
+                       if e.name.endswith(".pdf"))
+    except OSError:
+        return []
+    return [folder / name for _, name in found[:-1]]
+
+
 def run_soffice(tracker: ProcessTracker, argv: list[str], outdir: Path, count: int,
-                timeout: float) -> SofficeRun:
+                timeout: float, on_output: Callable[[Path], None] | None = None
+                ) -> SofficeRun:
     """Run one conversion call writing into ``outdir``; kill its group if it stalls.
 
     The call may take ``2 * timeout`` for its first output (start-up included), then
-    ``timeout`` between outputs, and ``timeout * (count + 1)`` in all.
+    ``timeout`` between outputs, and ``timeout * (count + 1)`` in all. ``on_output`` is
+    given each output as soon as a later one has started (so it is complete), while the
+    call goes on; it may move the file away.
     """
     log_path = outdir.with_suffix(".log")
     with log_path.open("wb") as log:
@@ -219,6 +233,10 @@ def run_soffice(tracker: ProcessTracker, argv: list[str], outdir: Path, count: i
             current = _listing(outdir)
             if current != seen:
                 seen, last, allowance = current, now, timeout
+                if on_output is not None:
+                    for finished in _finished_outputs(outdir):
+                        on_output(finished)
+                    seen = _listing(outdir)
             if now - last > allowance or now - start > timeout * (count + 1):
                 stalled = True
                 break
