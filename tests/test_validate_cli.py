@@ -30,7 +30,10 @@ def flat(changes: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def write_rows(path: Path, rows: list[dict[str, str]]) -> Path:
-    keys = list(rows[0])
+    """A ``;`` CSV with the columns of every row, in the order they first appear."""
+    keys: dict[str, None] = {}
+    for row in rows:
+        keys.update(dict.fromkeys(row))
     with path.open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, delimiter=";")
         w.writerow(keys)

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from test_validate_cli import write_rows
 
 import pipeline.validate_pool as pool
 from pipeline.catalogue import Catalogue
@@ -47,18 +48,6 @@ def flat_row(changes: dict[str, str] | None = None) -> dict[str, str]:
            for k, v in flatten(data).items()}
     row.update(changes or {})
     return row
-
-
-def write_rows(path: Path, rows: list[dict[str, str]]) -> Path:
-    keys: dict[str, None] = {}
-    for row in rows:
-        keys.update(dict.fromkeys(row))
-    with path.open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f, delimiter=";")
-        w.writerow(keys)
-        for row in rows:
-            w.writerow([row.get(k, "") for k in keys])
-    return path
 
 
 BREAKS = [

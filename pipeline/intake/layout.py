@@ -46,10 +46,7 @@ class Layout:
             if node is None:
                 node = self._open(group, groups, padded)
             if index:
-                assert isinstance(part, int)
-                if len(node) <= part:
-                    node.extend([None] * (part + 1 - len(node)))
-                    padded.append(node)
+                _make_room(node, part, padded)
             node[part] = value.strip()
         for lst in padded:  # the positions still missing become empty objects
             for n, item in enumerate(lst):
@@ -63,13 +60,19 @@ class Layout:
         if parent is None:
             parent = self._open(group, groups, padded)
         if index:
-            assert isinstance(part, int)
-            if len(parent) <= part:
-                parent.extend([None] * (part + 1 - len(parent)))
-                padded.append(parent)
+            _make_room(parent, part, padded)
         child: Any = [] if is_list else {}
         parent[part] = groups[number] = child
         return child
+
+
+def _make_room(node: list[Any], part: str | int, padded: list[list[Any]]) -> None:
+    """Lengthen the list ``node`` so that position ``part`` exists (noting it in
+    ``padded``, whose holes become empty objects at the end of the row)."""
+    assert isinstance(part, int)
+    if len(node) <= part:
+        node.extend([None] * (part + 1 - len(node)))
+        padded.append(node)
 
 
 def layout(columns: list[str]) -> Layout | None:
