@@ -71,20 +71,16 @@ class Validated:
 
 
 def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    """``over`` on top of ``base``, recursing into mappings (lists are replaced)."""
-    out = copy.deepcopy(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
+    """``over`` on top of ``base``, recursing into mappings (lists are replaced); ``base``
+    is left as it was."""
+    return _overlay(copy.deepcopy(base), over)
 
 
 def _overlay(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    """:func:`deep_merge` without the copy: parts of ``base`` that ``over`` does not touch
-    are shared, not copied. Same keys in the same order. Only for a mapping that is read
-    once and dropped (pydantic builds its own objects from it)."""
+    """``over`` on top of ``base``, recursing into mappings (lists are replaced), without
+    copying ``base``: the parts that ``over`` does not touch are shared. Same keys in the
+    same order. Alone, only for a mapping that is read once and dropped (pydantic builds
+    its own objects from it)."""
     out = dict(base)
     for key, value in over.items():
         below = out.get(key)
