@@ -35,7 +35,7 @@ from typing import Any
 
 from generate import DEFAULT_SEED, write_csv, write_json
 
-from pipeline.convert import pdf_filter
+from pipeline.documents.convert import pdf_filter
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -136,9 +136,9 @@ def check_pdfs(folder: Path, expected: int) -> None:
 
 def render_all(records: Path, out: Path) -> tuple[list[Path], float]:
     """Validate and render every record once, in-process (the DOCX of the lower bound)."""
-    from pipeline.catalogue import Catalogue
-    from pipeline.render import render_docx
-    from pipeline.validate import Validator, iter_validated
+    from pipeline.catalogue.loader import Catalogue
+    from pipeline.documents.render import render_docx
+    from pipeline.validation.validator import Validator, iter_validated
 
     catalogue = Catalogue.load(None)
     validator = Validator(catalogue)
@@ -210,9 +210,9 @@ def usual_way(records: Path, n: int, sample: int) -> dict[str, Any]:
     """docxtpl from scratch plus one soffice call per document, on ``sample`` records."""
     import docxtpl
 
-    from pipeline.catalogue import Catalogue
-    from pipeline.render import build_context, make_environment
-    from pipeline.validate import Validator, iter_validated
+    from pipeline.catalogue.loader import Catalogue
+    from pipeline.documents.render import build_context, make_environment
+    from pipeline.validation.validator import Validator, iter_validated
 
     catalogue = Catalogue.load(None)
     validator = Validator(catalogue)

@@ -28,24 +28,26 @@ from typing import Any
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
-from pipeline.archive import store_documents
-from pipeline.catalogue import Catalogue
-from pipeline.clock import today as clock_today
-from pipeline.convert import (
+from pipeline.catalogue.loader import Catalogue
+from pipeline.core.clock import today as clock_today
+from pipeline.core.errors import InputError, StateError
+from pipeline.core.issues import Issue
+from pipeline.core.workspace import Workspace
+from pipeline.documents.convert import (
     ConvertResult,
     convert_batch,
     find_soffice,
     stop_all_conversions,
     stop_orphans,
 )
-from pipeline.errors import InputError, StateError
-from pipeline.fields import fields_from_anchors, find_anchors
-from pipeline.issues import Issue, RecordOutcome, Report
-from pipeline.registry import Claim, NewConvention, Registry
-from pipeline.render import render_docx
-from pipeline.stamp import stamp_bytes
-from pipeline.validate import Validated, Validator, canonical_json, iter_validated
-from pipeline.workspace import Workspace
+from pipeline.documents.pdf.sigfields import fields_from_anchors, find_anchors
+from pipeline.documents.pdf.stamp import stamp_bytes
+from pipeline.documents.render import render_docx
+from pipeline.records.archive import store_documents
+from pipeline.records.registry import Claim, NewConvention, Registry
+from pipeline.validation.outcome import RecordOutcome
+from pipeline.validation.reports import Report
+from pipeline.validation.validator import Validated, Validator, canonical_json, iter_validated
 from schemas import Convention
 
 ACTOR = "fiftyfifty run"

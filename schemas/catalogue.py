@@ -1,5 +1,5 @@
 """The document-driven catalogue: a convention type (one YAML per type) and the commune
-profile. Models only: loading the files is :mod:`pipeline.catalogue`'s job."""
+profile. Models only: loading the files is :mod:`pipeline.catalogue.loader`'s job."""
 
 from __future__ import annotations
 

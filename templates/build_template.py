@@ -4,7 +4,7 @@ Staff edit the ``.docx`` itself in Word or LibreOffice; this script only rebuild
 bundled version from scratch (run ``python templates/build_template.py``). The tags are
 docxtpl's Jinja dialect: ``{%p ... %}`` stands alone in a paragraph that disappears,
 ``{%tr ... %}`` alone in a table row that disappears. Names come from
-``pipeline.render.build_context``; ``fiftyfifty templates check`` verifies them.
+``pipeline.documents.render.build_context``; ``fiftyfifty templates check`` verifies them.
 
 Fonts: Liberation Serif (text) and Liberation Sans (headings, tables), metric-compatible
 with Times New Roman and Arial and installed wherever LibreOffice runs. A4, 2 cm margins.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.catalogue import PROJECT_ROOT, Catalogue
+from pipeline.catalogue.loader import PROJECT_ROOT, Catalogue
 
 EXAMPLES = PROJECT_ROOT / "conventions" / "examples"
 FIXED_NOW = datetime(2026, 11, 25, 10, 30, tzinfo=UTC)

@@ -23,9 +23,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pipeline.archive import store_documents
-from pipeline.registry import Claim, NewConvention, Registry
-from pipeline.workspace import Workspace
+from pipeline.core.workspace import Workspace
+from pipeline.records.archive import store_documents
+from pipeline.records.registry import Claim, NewConvention, Registry
 
 KILL_AT = int(os.environ.get("FF_KILL_AT", "0"))
 _points = 0

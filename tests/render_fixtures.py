@@ -8,8 +8,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from pipeline.catalogue import PROJECT_ROOT, Catalogue
-from pipeline.validate import Validator, iter_validated
+from pipeline.catalogue.loader import PROJECT_ROOT, Catalogue
+from pipeline.validation.validator import Validator, iter_validated
 from schemas import Convention
 
 EXAMPLES = PROJECT_ROOT / "conventions" / "examples"

@@ -18,8 +18,8 @@ from pyhanko.sign.fields import SigFieldSpec, append_signature_field
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-from pipeline.pki import DemoPki, create_demo_pki
-from pipeline.sign import SignResult, sign_pdf
+from pipeline.signatures.demo_pki import DemoPki, create_demo_pki
+from pipeline.signatures.pades import SignResult, sign_pdf
 
 FIELDS = ("sig-holder-1", "sig-holder-2", "sig-commune")
 ROLES = (

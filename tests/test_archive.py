@@ -18,18 +18,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 from registry_driver import new_convention, run_batch
 
-from pipeline.archive import (
+from pipeline.core.errors import ArchiveError, StateError
+from pipeline.core.files import write_atomic
+from pipeline.core.workspace import Workspace
+from pipeline.records.archive import (
     MANIFEST_NAME,
     add_files,
     archive_folder,
     store_documents,
     versioned_name,
-    write_atomic,
 )
-from pipeline.audit import verify_archive
-from pipeline.errors import ArchiveError, StateError
-from pipeline.registry import Registry, is_valid_convention_id
-from pipeline.workspace import Workspace
+from pipeline.records.audit import verify_archive
+from pipeline.records.registry import Registry, is_valid_convention_id
 
 DRIVER = Path(__file__).with_name("registry_driver.py")
 

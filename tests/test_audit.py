@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from registry_driver import new_convention, run_batch
 
-from pipeline.archive import MANIFEST_NAME, archive_folder
-from pipeline.audit import AuditReport, verify_archive
-from pipeline.errors import RegistryError
-from pipeline.registry import Registry
-from pipeline.workspace import Workspace
+from pipeline.core.errors import RegistryError
+from pipeline.core.workspace import Workspace
+from pipeline.records.archive import MANIFEST_NAME, archive_folder
+from pipeline.records.audit import AuditReport, verify_archive
+from pipeline.records.registry import Registry
 
 PDF = "archive/2026/FF_2026_002/FF_2026_002.pdf"
 

@@ -21,14 +21,18 @@ from typing import Any
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from pipeline.anchors import bookmark_name
-from pipeline.catalogue import PROJECT_ROOT, Catalogue
-from pipeline.convert import convert_batch
-from pipeline.fields import fields_from_anchors, find_anchors, signature_fields_bytes
+from pipeline.catalogue.loader import PROJECT_ROOT, Catalogue
+from pipeline.documents.convert import convert_batch
+from pipeline.documents.pdf.anchors import bookmark_name
+from pipeline.documents.pdf.sigfields import (
+    fields_from_anchors,
+    find_anchors,
+    signature_fields_bytes,
+)
+from pipeline.documents.pdf.stamp import stamp_bytes
+from pipeline.documents.render import render_docx
 from pipeline.intake.flat import FlatKeyError, check_key
-from pipeline.render import render_docx
-from pipeline.stamp import stamp_bytes
-from pipeline.validate import Validated, Validator, iter_validated
+from pipeline.validation.validator import Validated, Validator, iter_validated
 
 sys.path.insert(0, str(PROJECT_ROOT / "bench"))
 import generate

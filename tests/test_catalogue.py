@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.catalogue import Catalogue, load_type
-from pipeline.errors import ConfigError
+from pipeline.catalogue.loader import Catalogue, load_type
+from pipeline.core.errors import ConfigError
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import pytest
 
-from pipeline.catalogue import PROJECT_ROOT
+from pipeline.catalogue.loader import PROJECT_ROOT
 from pipeline.cli import main
 from pipeline.cli.docs import END, START, reference, walk
 

@@ -16,7 +16,8 @@ import pytest
 from docx import Document
 from pypdf import PdfReader
 
-from pipeline.convert import (
+from pipeline.core.errors import ConfigError, ConverterError
+from pipeline.documents.convert import (
     ConvertResult,
     convert_batch,
     default_chunk_size,
@@ -25,7 +26,6 @@ from pipeline.convert import (
     stop_all_conversions,
     stop_orphans,
 )
-from pipeline.errors import ConfigError, ConverterError
 
 DATA = Path(__file__).parent / "data" / "convert"
 CLAUSE = (
@@ -258,7 +258,7 @@ def test_sigterm_kills_the_pool(tmp_path: Path, fake_soffice: str) -> None:
     out = tmp_path / "out"
     program = textwrap.dedent(f"""
         from pathlib import Path
-        from pipeline.convert import convert_batch
+        from pipeline.documents.convert import convert_batch
         convert_batch([Path({str(docs[0])!r}), Path({str(docs[1])!r})], Path({str(out)!r}),
                       workers=2, chunk_size=1, timeout=120, soffice={fake_soffice!r})
     """)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.catalogue import PROJECT_ROOT
+from pipeline.catalogue.loader import PROJECT_ROOT
 
 BIN = Path(sys.executable).parent / "fiftyfifty"
 EXAMPLES = PROJECT_ROOT / "conventions" / "examples"

@@ -33,8 +33,8 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import RectangleObject
 from reportlab.pdfgen.canvas import Canvas
 
-from pipeline.errors import StateError, TemplateError
-from pipeline.fields import (
+from pipeline.core.errors import StateError, TemplateError
+from pipeline.documents.pdf.sigfields import (
     Anchor,
     FieldSpec,
     add_signature_fields,

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from pipeline.frenchfmt import (
+from pipeline.documents.frenchfmt import (
     FILTERS,
     amount_fr,
     amount_words,

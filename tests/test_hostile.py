@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from test_faults import cli
 
-from pipeline.catalogue import PROJECT_ROOT
-from pipeline.issues import neutralise_cell
+from pipeline.catalogue.loader import PROJECT_ROOT
+from pipeline.core.files import neutralise_cell
 
 HOSTILE = Path(__file__).parent / "data" / "hostile"
 CORPUS = sorted(p for p in HOSTILE.iterdir() if p.suffix in (".csv", ".json", ".xlsx"))

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from pipeline.catalogue import Catalogue
+from pipeline.catalogue.loader import Catalogue
 from pipeline.intake import RawRecord, flatten, read_records, unflatten
 from pipeline.intake.flat import FlatKeyError
-from pipeline.validate import Validator, validate_files
+from pipeline.validation.validator import Validator, validate_files
 
 MINIMAL = Path(__file__).parent / "data" / "intake" / "minimal.json"
 

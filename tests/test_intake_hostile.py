@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 from openpyxl import Workbook
 
-from pipeline.catalogue import Catalogue
+from pipeline.catalogue.loader import Catalogue
+from pipeline.core.issues import Issue
 from pipeline.intake import flatten, read_records
-from pipeline.issues import Issue, Report
-from pipeline.validate import validate_files
+from pipeline.validation.reports import Report
+from pipeline.validation.validator import validate_files
 
 MINIMAL = Path(__file__).parent / "data" / "intake" / "minimal.json"
 HEADER = "title;holders.0.name\n"

@@ -11,11 +11,11 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from pipeline.catalogue import Catalogue
+from pipeline.catalogue.loader import Catalogue
 from pipeline.cli import main
 from pipeline.intake import flatten
-from pipeline.intake.template import columns
-from pipeline.validate import validate_files
+from pipeline.intake.forms import columns
+from pipeline.validation.validator import validate_files
 
 MINIMAL = Path(__file__).parent / "data" / "intake" / "minimal.json"
 

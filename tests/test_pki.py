@@ -13,8 +13,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from pipeline.errors import InputError
-from pipeline.pki import CA_NAME, create_demo_pki, read_passphrase
+from pipeline.core.errors import InputError
+from pipeline.signatures.demo_pki import CA_NAME, create_demo_pki, read_passphrase
 
 ROLES = [("holder-1", "Camille Dupré"), ("commune", "Jean-François Maëlle")]
 

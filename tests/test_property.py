@@ -16,9 +16,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.catalogue import PROJECT_ROOT, Catalogue
-from pipeline.issues import Report
-from pipeline.validate import validate_files
+from pipeline.catalogue.loader import PROJECT_ROOT, Catalogue
+from pipeline.validation.reports import Report
+from pipeline.validation.validator import validate_files
 
 EXAMPLES = PROJECT_ROOT / "conventions" / "examples"
 CATALOGUE = Catalogue.load(PROJECT_ROOT / "conventions")

@@ -18,9 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from registry_driver import new_convention
 
-import pipeline.registry as registry_api
-from pipeline.errors import ConfigError, RegistryError, StateError
-from pipeline.registry import (
+import pipeline.records.registry as registry_api
+from pipeline.core.errors import ConfigError, RegistryError, StateError
+from pipeline.records.registry import (
     GENESIS,
     MIGRATIONS,
     NewConvention,
@@ -29,7 +29,7 @@ from pipeline.registry import (
     export_json,
     verify_chain,
 )
-from pipeline.registry.db import applied_migrations, migrate
+from pipeline.records.registry.db import applied_migrations, migrate
 
 
 def fixed_clock() -> datetime:
@@ -245,3 +245,4 @@ def test_any_sequence_keeps_one_convention_per_reference(
         assert len({x.reference for x in rows}) == len(rows)
         assert [x.seq for x in rows] == list(range(1, len(rows) + 1))
         assert verify_chain(r.connection).breaks == ()
+

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from registry_driver import run_batch
 
 from pipeline.cli.registry_cmds import register
-from pipeline.registry import Registry
-from pipeline.workspace import Workspace
+from pipeline.core.workspace import Workspace
+from pipeline.records.registry import Registry
 
 
 @pytest.fixture

@@ -19,9 +19,9 @@ from render_fixtures import (
     nasty,
 )
 
-from pipeline.catalogue import Catalogue
-from pipeline.errors import TemplateError
-from pipeline.render import CONTEXT_TYPES, SignatureCell, build_context, render_docx
+from pipeline.catalogue.loader import Catalogue
+from pipeline.core.errors import TemplateError
+from pipeline.documents.render import CONTEXT_TYPES, SignatureCell, build_context, render_docx
 from schemas import Convention
 
 TODAY = date(2026, 11, 25)

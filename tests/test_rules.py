@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from pipeline.catalogue import Catalogue
+from pipeline.catalogue.loader import Catalogue
 from pipeline.intake import RawRecord
-from pipeline.validate import Validator, deep_merge
+from pipeline.validation.validator import Validator, deep_merge
 from schemas import Convention, check
 from schemas.rules import Finding, add_months
 

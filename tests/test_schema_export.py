@@ -9,8 +9,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from pipeline.catalogue.schema_export import SCHEMA_FILES, render, schemas
 from pipeline.cli import main
-from pipeline.schema_export import SCHEMA_FILES, render, schemas
 
 
 def test_export_equals_the_committed_schemas(tmp_path: Path, project_root: Path) -> None:

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from pipeline.catalogue import Catalogue
-from pipeline.validate import deep_merge
+from pipeline.catalogue.loader import Catalogue
+from pipeline.validation.validator import deep_merge
 from schemas import Convention
 from schemas.base import (
     Amount,

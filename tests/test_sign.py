@@ -20,10 +20,10 @@ from sign_fixtures import (
     signed_chain,
 )
 
-from pipeline.errors import SigningError
-from pipeline.pki import DemoPki, create_demo_pki
-from pipeline.sign import sign_pdf
-from pipeline.verify import verify_pdf
+from pipeline.core.errors import SigningError
+from pipeline.signatures.demo_pki import DemoPki, create_demo_pki
+from pipeline.signatures.pades import sign_pdf
+from pipeline.signatures.verify import verify_pdf
 
 __all__ = ["demo_pki", "signed_chain"]  # fixtures, imported for pytest
 

@@ -14,11 +14,11 @@ import pytest
 from click.testing import CliRunner
 from sign_fixtures import ROLES, demo_pki, make_unsigned_pdf, pdfsig
 
-from pipeline.archive import store_documents
 from pipeline.cli.sign_cmds import register
-from pipeline.pki import DemoPki
-from pipeline.registry import NewConvention, Registry
-from pipeline.workspace import Workspace
+from pipeline.core.workspace import Workspace
+from pipeline.records.archive import store_documents
+from pipeline.records.registry import NewConvention, Registry
+from pipeline.signatures.demo_pki import DemoPki
 
 __all__ = ["demo_pki"]  # fixture, imported for pytest
 
@@ -197,8 +197,8 @@ def test_verify_id_detects_archive_tampering(
 
 
 def test_signing_order_comes_from_the_convention_type(ws: Workspace, tmp_path: Path) -> None:
-    from pipeline.errors import SigningError
-    from pipeline.signing_flow import check_can_sign
+    from pipeline.core.errors import SigningError
+    from pipeline.signatures.workflow import check_can_sign
 
     conv_id = _new_convention(ws, tmp_path, "order-ref")
     with Registry.open(ws.registry_path) as reg:

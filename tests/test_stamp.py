@@ -18,9 +18,14 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DictionaryObject, NameObject, RectangleObject
 from reportlab.pdfgen.canvas import Canvas
 
-from pipeline.errors import ConfigError, InputError, StateError
-from pipeline.fields import FieldSpec, add_signature_fields, fields_from_anchors, find_anchors
-from pipeline.stamp import stamp_pdf
+from pipeline.core.errors import ConfigError, InputError, StateError
+from pipeline.documents.pdf.sigfields import (
+    FieldSpec,
+    add_signature_fields,
+    fields_from_anchors,
+    find_anchors,
+)
+from pipeline.documents.pdf.stamp import stamp_pdf
 
 NUMBER = "FF_2026_001"
 FINGERPRINT = "3f" * 32

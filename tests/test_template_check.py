@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from render_fixtures import TEMPLATE, TEMPLATES_DATA
 
 from pipeline.cli import template_cmds
-from pipeline.template_check import check_template
+from pipeline.documents.template_check import check_template
 
 
 @pytest.fixture(scope="module")

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from render_fixtures import TEMPLATE, example_conventions, nasty
 
-from pipeline.catalogue import Catalogue
-from pipeline.convert import convert_batch
-from pipeline.fields import find_anchors
-from pipeline.frenchfmt import amount_fr, amount_words
-from pipeline.render import render_docx
+from pipeline.catalogue.loader import Catalogue
+from pipeline.documents.convert import convert_batch
+from pipeline.documents.frenchfmt import amount_fr, amount_words
+from pipeline.documents.pdf.sigfields import find_anchors
+from pipeline.documents.render import render_docx
 from schemas import Convention
 
 pytestmark = pytest.mark.libreoffice

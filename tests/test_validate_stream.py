@@ -18,24 +18,19 @@ import pytest
 from click.testing import CliRunner
 from test_validate_cli import write_rows
 
-import pipeline.validate_pool as pool
-from pipeline.catalogue import Catalogue
+import pipeline.validation.pool as pool
+from pipeline.catalogue.loader import Catalogue
 from pipeline.cli import main
+from pipeline.core.files import neutralise_cell
+from pipeline.core.issues import Issue
 from pipeline.intake import flatten, read_records, unflatten
 from pipeline.intake.flat import FlatKeyError
 from pipeline.intake.layout import layout
 from pipeline.intake.rows import Header, Row
-from pipeline.issues import (
-    Issue,
-    RecordOutcome,
-    Report,
-    _flat_json,
-    neutralise_cell,
-    rejected_path,
-    write_report,
-)
-from pipeline.spool import OutcomeSpool
-from pipeline.validate import Validator, iter_items, validate_files
+from pipeline.validation.outcome import RecordOutcome
+from pipeline.validation.reports import Report, _flat_json, rejected_path, write_report
+from pipeline.validation.spool import OutcomeSpool
+from pipeline.validation.validator import Validator, iter_items, validate_files
 from schemas.base import _no_controls
 
 DATA = Path(__file__).parent / "data"

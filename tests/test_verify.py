@@ -16,8 +16,8 @@ from pypdf import PdfReader, PdfWriter
 from sign_fixtures import FIELDS, PAGE_ONE_TEXT, SignedChain, demo_pki, pdfsig, signed_chain
 
 from pipeline.cli.sign_cmds import register
-from pipeline.pki import DemoPki, create_demo_pki
-from pipeline.verify import verify_pdf
+from pipeline.signatures.demo_pki import DemoPki, create_demo_pki
+from pipeline.signatures.verify import verify_pdf
 
 __all__ = ["demo_pki", "signed_chain"]  # fixtures, imported for pytest
 

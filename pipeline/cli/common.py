@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 
 import click
 
-from pipeline.errors import PipelineError
-from pipeline.workspace import Workspace
+from pipeline.core.errors import PipelineError
+from pipeline.core.workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("fiftyfifty")

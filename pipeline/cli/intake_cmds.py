@@ -8,12 +8,12 @@ from pathlib import Path
 
 import click
 
-from pipeline.catalogue import Catalogue
+from pipeline.catalogue.loader import Catalogue
+from pipeline.catalogue.schema_export import export
 from pipeline.cli.common import EXIT_OK, EXIT_REJECTED, guarded, json_option
-from pipeline.intake.template import WRITERS
-from pipeline.issues import Report, write_report
-from pipeline.schema_export import export
-from pipeline.validate import check_inputs, validate_files
+from pipeline.intake.forms import WRITERS
+from pipeline.validation.reports import Report, write_report
+from pipeline.validation.validator import check_inputs, validate_files
 
 catalogue_option = click.option(
     "--catalogue", type=click.Path(file_okay=False, exists=True), default=None,

@@ -9,8 +9,6 @@ from typing import Any
 
 import click
 
-from pipeline.archive import write_atomic
-from pipeline.audit import AuditReport, verify_archive
 from pipeline.cli.common import (
     EXIT_OK,
     EXIT_REJECTED,
@@ -21,8 +19,10 @@ from pipeline.cli.common import (
     json_option,
     workspace_option,
 )
-from pipeline.registry import STATUSES, ConventionRow, Registry, export_csv, export_json
-from pipeline.registry.export import holder_names
+from pipeline.core.files import write_atomic
+from pipeline.records.audit import AuditReport, verify_archive
+from pipeline.records.registry import STATUSES, ConventionRow, Registry, export_csv, export_json
+from pipeline.records.registry.export import holder_names
 
 
 def _open(workspace: str | None) -> Registry:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.catalogue import Catalogue
+from pipeline.catalogue.loader import Catalogue
 from pipeline.cli.common import (
     EXIT_OK,
     EXIT_REJECTED,
@@ -19,10 +19,10 @@ from pipeline.cli.common import (
     workspace_option,
 )
 from pipeline.cli.intake_cmds import catalogue_option
-from pipeline.convert import terminate_on_sigterm
-from pipeline.issues import write_report
+from pipeline.documents.convert import terminate_on_sigterm
 from pipeline.runner import RunOptions, RunSummary, run_batch
-from pipeline.validate import check_inputs
+from pipeline.validation.reports import write_report
+from pipeline.validation.validator import check_inputs
 
 
 def _print_summary(summary: RunSummary, report_path: Path) -> None:

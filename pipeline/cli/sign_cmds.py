@@ -23,11 +23,11 @@ from pipeline.cli.common import (
     verbose_enabled,
     workspace_option,
 )
-from pipeline.errors import InputError
-from pipeline.pki import CA_NAME, create_demo_pki
-from pipeline.registry import is_valid_convention_id
-from pipeline.signing_flow import record_scan, sign_convention, verify_convention
-from pipeline.verify import VerifyReport, verify_pdf
+from pipeline.core.errors import InputError
+from pipeline.records.registry import is_valid_convention_id
+from pipeline.signatures.demo_pki import CA_NAME, create_demo_pki
+from pipeline.signatures.verify import VerifyReport, verify_pdf
+from pipeline.signatures.workflow import record_scan, sign_convention, verify_convention
 
 DEFAULT_ROLES: tuple[tuple[str, str], ...] = (
     ("holder-1", "Camille Dupré"),

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from pipeline.catalogue import Catalogue
+from pipeline.catalogue.loader import Catalogue
 from pipeline.cli.common import EXIT_OK, EXIT_REJECTED, emit_json, guarded, json_option
-from pipeline.template_check import TemplateReport, check_template
+from pipeline.documents.template_check import TemplateReport, check_template
 
 
 def bundled_templates(catalogue: str | None = None) -> list[Path]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.issues import Issue, shorten
+from pipeline.core.issues import Issue, shorten
 
 
 @dataclass

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.core.issues import Issue, shorten
 from pipeline.intake.flat import FlatKeyError, is_empty, unflatten
 from pipeline.intake.layout import Layout, layout
 from pipeline.intake.record import RawRecord, fail
-from pipeline.issues import Issue, shorten
 
 MAX_CELL = 100_000
 """A longer cell is refused (a 10 MB cell is a mistake or an attack)."""

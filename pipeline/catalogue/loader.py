@@ -1,0 +1,106 @@
+"""Load the document-driven catalogue: convention types and the commune profile."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from pipeline.core.errors import ConfigError
+from schemas.catalogue import CommuneProfile, ConventionType
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+ENV_CATALOGUE = "FIFTYFIFTY_CATALOGUE"
+DEFAULT_TYPE = "fifty-fifty"
+PROFILE_FILE = "commune.yaml"
+
+
+def catalogue_dir(given: str | os.PathLike[str] | None = None) -> Path:
+    """``given``, else ``$FIFTYFIFTY_CATALOGUE``, else the bundled ``conventions/``."""
+    raw = given or os.environ.get(ENV_CATALOGUE)
+    return Path(raw).expanduser().absolute() if raw else PROJECT_ROOT / "conventions"
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys at the top level")
+    return data
+
+
+def _explain(path: Path, exc: ValidationError) -> ConfigError:
+    lines = [
+        f"  key {'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}"
+        for e in exc.errors()
+    ]
+    return ConfigError(f"{path}: invalid configuration\n" + "\n".join(lines))
+
+
+def load_type(path: Path) -> ConventionType:
+    """Load and check one convention type file."""
+    data = _read_yaml(path)
+    data.setdefault("id", path.stem)
+    try:
+        ctype = ConventionType.model_validate(data)
+    except ValidationError as exc:
+        raise _explain(path, exc) from None
+    if ctype.id != path.stem:
+        raise ConfigError(f"{path}: key id is {ctype.id!r} but the file is named {path.name!r}")
+    return ctype
+
+
+def load_profile(path: Path) -> CommuneProfile:
+    """Load and check the commune profile."""
+    try:
+        return CommuneProfile.model_validate(_read_yaml(path))
+    except ValidationError as exc:
+        raise _explain(path, exc) from None
+
+
+@dataclass
+class Catalogue:
+    """The convention types and the commune profile of one catalogue folder."""
+
+    root: Path
+    _types: dict[str, ConventionType] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, given: str | os.PathLike[str] | None = None) -> Catalogue:
+        root = catalogue_dir(given)
+        if not root.is_dir():
+            raise ConfigError(f"{root}: catalogue folder not found")
+        cat = cls(root)
+        _ = cat.profile  # fail early on a bad profile
+        return cat
+
+    @cached_property
+    def profile(self) -> CommuneProfile:
+        return load_profile(self.root / PROFILE_FILE)
+
+    def type_ids(self) -> list[str]:
+        return sorted(p.stem for p in self.root.glob("*.yaml") if p.name != PROFILE_FILE)
+
+    def get(self, type_id: str) -> ConventionType:
+        """The convention type ``type_id``, loaded once."""
+        if type_id not in self._types:
+            path = self.root / f"{type_id}.yaml"
+            if not path.is_file():
+                raise ConfigError(f"{path}: no such convention type "
+                                  f"(known: {', '.join(self.type_ids()) or 'none'})")
+            self._types[type_id] = load_type(path)
+        return self._types[type_id]
+
+    def template_path(self, ctype: ConventionType) -> Path:
+        """The Word template of a type: relative to the catalogue's parent folder."""
+        path = Path(ctype.template)
+        return path if path.is_absolute() else (self.root.parent / path).resolve()

@@ -1,0 +1,177 @@
+"""The SQLite connection: pragmas, busy handling and schema migrations.
+
+Migrations are plain functions registered in :data:`MIGRATIONS` and recorded in the
+``schema_migrations`` table; running them again does nothing. Writers always start with
+``BEGIN IMMEDIATE`` so that two processes never both read-then-write the same numbers:
+the second one waits (busy timeout) and, should SQLite still answer "locked", the start
+of the transaction is retried until the timeout is spent.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pipeline.core.errors import RegistryError
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+_SCHEMA_V1: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS conventions (
+    id              TEXT PRIMARY KEY,
+    type_id         TEXT NOT NULL,
+    year            INTEGER NOT NULL,
+    seq             INTEGER NOT NULL,
+    number_format   TEXT NOT NULL,
+    reference       TEXT NOT NULL,
+    fingerprint     TEXT NOT NULL,
+    title           TEXT NOT NULL,
+    holders         TEXT NOT NULL,
+    commune_amount  TEXT NOT NULL,
+    inkind_value    TEXT NOT NULL,
+    start_date      TEXT NOT NULL,
+    end_date        TEXT NOT NULL,
+    commitment_end  TEXT,
+    signatories     TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN
+    ('pending','generated','signing','signed','cancelled')),
+    version         INTEGER NOT NULL CHECK (version >= 1),
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL,
+    UNIQUE (type_id, reference),
+    UNIQUE (number_format, year, seq)
+    )""",
+    """CREATE INDEX IF NOT EXISTS conventions_status ON conventions (status)""",
+    """CREATE TABLE IF NOT EXISTS documents (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    convention_id   TEXT NOT NULL REFERENCES conventions (id),
+    kind            TEXT NOT NULL CHECK (kind IN
+    ('intake','docx','pdf','signed','scan','report')),
+    version         INTEGER NOT NULL,
+    relpath         TEXT NOT NULL UNIQUE,
+    sha256          TEXT NOT NULL,
+    size            INTEGER NOT NULL,
+    created_at      TEXT NOT NULL
+    )""",
+    """CREATE INDEX IF NOT EXISTS documents_convention ON documents (convention_id)""",
+    """CREATE TABLE IF NOT EXISTS events (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    at              TEXT NOT NULL,
+    convention_id   TEXT,
+    action          TEXT NOT NULL,
+    actor           TEXT NOT NULL,
+    details         TEXT NOT NULL,
+    prev_hash       TEXT NOT NULL,
+    hash            TEXT NOT NULL
+    )""",
+    """CREATE INDEX IF NOT EXISTS events_convention ON events (convention_id)""",
+    """CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'events are append-only'); END""",
+    """CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+    BEGIN SELECT RAISE(ABORT, 'events are append-only'); END""",
+)
+
+
+def _m1_initial(conn: sqlite3.Connection) -> None:
+    for statement in _SCHEMA_V1:
+        conn.execute(statement)
+
+
+MIGRATIONS: tuple[tuple[int, str, Migration], ...] = (
+    (1, "conventions, documents and hash-chained events", _m1_initial),
+)
+"""Every schema change, in order: (version, description, function)."""
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def retry_busy(action: Callable[[], object], timeout: float, what: str) -> None:
+    """Run ``action`` again while SQLite says the database is locked, up to ``timeout``."""
+    deadline = time.monotonic() + timeout
+    pause = 0.01
+    while True:
+        try:
+            action()
+            return
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc):
+                raise RegistryError(f"Registry error while {what}: {exc}") from exc
+            if time.monotonic() >= deadline:
+                raise RegistryError(
+                    f"The registry stayed locked for more than {timeout:g} s while {what}.",
+                    hint="Another batch is probably running on this workspace; try again "
+                    "when it has finished.",
+                ) from exc
+            time.sleep(pause)
+            pause = min(pause * 2, 0.25)
+
+
+def connect(path: Path, *, timeout: float = 30.0, create: bool = True) -> sqlite3.Connection:
+    """Open the registry with WAL, foreign keys, a busy timeout, and migrate it."""
+    if not create and not path.is_file():
+        raise RegistryError(
+            f"No registry at {path}.",
+            hint="Nothing has been numbered in this workspace yet, or --workspace is wrong.",
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
+    except (OSError, sqlite3.Error) as exc:
+        raise RegistryError(f"Cannot open the registry {path}: {exc}") from exc
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        retry_busy(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone(), timeout,
+                   "switching to WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        migrate(conn, timeout=timeout)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise RegistryError(f"The registry {path} is unusable: {exc}") from exc
+    except RegistryError:
+        conn.close()
+        raise
+    return conn
+
+
+def begin_immediate(conn: sqlite3.Connection, timeout: float) -> None:
+    """Start a write transaction, waiting for other writers (see :func:`retry_busy`)."""
+    retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"), timeout, "starting a transaction")
+
+
+def migrate(conn: sqlite3.Connection, *, timeout: float = 30.0) -> list[int]:
+    """Apply the migrations not yet recorded; return the versions applied now."""
+    begin_immediate(conn, timeout)
+    try:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+        applied: list[int] = []
+        for version, name, func in MIGRATIONS:
+            if version in done:
+                continue
+            func(conn)
+            conn.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (version, name, datetime.now(UTC).isoformat(timespec="seconds")),
+            )
+            applied.append(version)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return applied
+
+
+def applied_migrations(conn: sqlite3.Connection) -> list[int]:
+    """Versions recorded in ``schema_migrations``, in order."""
+    return [row[0] for row in conn.execute("SELECT version FROM schema_migrations ORDER BY 1")]
