@@ -65,7 +65,7 @@ def test_open_sets_wal_foreign_keys_and_records_migrations(tmp_path: Path) -> No
         assert applied_migrations(conn) == [m[0] for m in MIGRATIONS]
         assert migrate(conn) == []  # re-running is harmless
     with Registry.open(path) as r:  # and so is reopening
-        assert applied_migrations(r.connection) == [1]
+        assert applied_migrations(r.connection) == [m[0] for m in MIGRATIONS]
 
 
 def test_open_refuses_missing_or_corrupt_registry(tmp_path: Path) -> None:
@@ -246,3 +246,39 @@ def test_any_sequence_keeps_one_convention_per_reference(
         assert [x.seq for x in rows] == list(range(1, len(rows) + 1))
         assert verify_chain(r.connection).breaks == ()
 
+
+def test_migration_2_keeps_a_version_1_registry_and_widens_its_checks(tmp_path: Path) -> None:
+    import sqlite3
+
+    from pipeline.records.registry.db import _m1_initial
+
+    path = tmp_path / "registry.sqlite"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    _m1_initial(conn)
+    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY,"
+                 " name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+    conn.execute("INSERT INTO schema_migrations VALUES (1, 'v1', '2026-01-01')")
+    conn.execute(
+        "INSERT INTO conventions VALUES ('FF_2026_001', 'fifty-fifty', 2026, 1, 'FF', 'R1',"
+        " 'f', 'T', '[]', '1', '0', '2026-01-01', '2026-02-01', NULL, '[]', 'signed', 1,"
+        " 'x', 'x')")
+    conn.execute("INSERT INTO documents (convention_id, kind, version, relpath, sha256, size,"
+                 " created_at) VALUES ('FF_2026_001', 'pdf', 1, 'a/b.pdf', 'h', 1, 'x')")
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute("UPDATE conventions SET status = 'works_done'")
+    conn.close()
+    with Registry.open(path) as r:
+        c = r.connection
+        assert applied_migrations(c) == [m[0] for m in MIGRATIONS]
+        assert c.execute("SELECT status FROM conventions").fetchone()[0] == "signed"
+        assert c.execute("SELECT relpath FROM documents").fetchone()[0] == "a/b.pdf"
+        c.execute("UPDATE conventions SET status = 'works_done'")
+        with pytest.raises(sqlite3.IntegrityError):
+            c.execute("UPDATE conventions SET status = 'nonsense'")
+        with pytest.raises(sqlite3.IntegrityError):  # foreign keys still enforced
+            c.execute("INSERT INTO documents (convention_id, kind, version, relpath, sha256,"
+                      " size, created_at) VALUES ('NOPE', 'evidence', 1, 'c', 'h', 1, 'x')")
+        assert c.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert {row[1] for row in c.execute("PRAGMA index_list(conventions)")} >= {
+            "conventions_status"}

@@ -81,8 +81,45 @@ def _m1_initial(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _rebuild_with_checks(conn: sqlite3.Connection, table: str,
+                         old: tuple[str, ...], new: tuple[str, ...]) -> None:
+    """Recreate ``table`` with a CHECK list widened from ``old`` to ``new`` (SQLite's
+    documented way: new table, copy, drop, rename; foreign keys are off meanwhile)."""
+    (sql,) = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+    ).fetchone()
+    before = ",".join(f"'{v}'" for v in old)
+    after = ",".join(f"'{v}'" for v in new)
+    head = f"CREATE TABLE {table} ("
+    if before not in sql or not sql.startswith(head):
+        raise RegistryError(f"Unexpected definition of table {table}; cannot migrate it.")
+    indexes = [row[0] for row in conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
+        " AND sql IS NOT NULL", (table,))]
+    conn.execute(sql.replace(before, after, 1).replace(head, f"CREATE TABLE {table}_new (", 1))
+    conn.execute(f"INSERT INTO {table}_new SELECT * FROM {table}")  # noqa: S608 (fixed names)
+    conn.execute(f"DROP TABLE {table}")
+    conn.execute(f"ALTER TABLE {table}_new RENAME TO {table}")
+    for statement in indexes:
+        conn.execute(statement)
+
+
+def _m2_lifecycle_states(conn: sqlite3.Connection) -> None:
+    _rebuild_with_checks(
+        conn, "conventions",
+        ("pending", "generated", "signing", "signed", "cancelled"),
+        ("pending", "draft", "generated", "signing", "signed", "declined",
+         "works_started", "works_done", "terminated", "cancelled"))
+    _rebuild_with_checks(
+        conn, "documents",
+        ("intake", "docx", "pdf", "signed", "scan", "report"),
+        ("intake", "docx", "pdf", "signed", "scan", "report", "evidence",
+         "evidence_json", "works_report", "attachment"))
+
+
 MIGRATIONS: tuple[tuple[int, str, Migration], ...] = (
     (1, "conventions, documents and hash-chained events", _m1_initial),
+    (2, "statuses after signature and more document kinds", _m2_lifecycle_states),
 )
 """Every schema change, in order: (version, description, function)."""
 
@@ -147,7 +184,11 @@ def begin_immediate(conn: sqlite3.Connection, timeout: float) -> None:
 
 
 def migrate(conn: sqlite3.Connection, *, timeout: float = 30.0) -> list[int]:
-    """Apply the migrations not yet recorded; return the versions applied now."""
+    """Apply the migrations not yet recorded; return the versions applied now.
+
+    Foreign keys are off while migrating (a table rebuild drops and renames tables) and
+    checked as a whole before the commit."""
+    conn.execute("PRAGMA foreign_keys = OFF")
     begin_immediate(conn, timeout)
     try:
         conn.execute(
@@ -165,10 +206,14 @@ def migrate(conn: sqlite3.Connection, *, timeout: float = 30.0) -> list[int]:
                 (version, name, datetime.now(UTC).isoformat(timespec="seconds")),
             )
             applied.append(version)
+        if applied and conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
+            raise RegistryError("The registry's documents no longer match its conventions.")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
     return applied
 
 

@@ -11,11 +11,18 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-Status = Literal["pending", "generated", "signing", "signed", "cancelled"]
-STATUSES: tuple[Status, ...] = ("pending", "generated", "signing", "signed", "cancelled")
+Status = Literal["pending", "draft", "generated", "signing", "signed", "declined",
+                 "works_started", "works_done", "terminated", "cancelled"]
+STATUSES: tuple[Status, ...] = ("pending", "draft", "generated", "signing", "signed", "declined",
+                                "works_started", "works_done", "terminated", "cancelled")
+"""Every status the database accepts (migration 2); :data:`TRANSITIONS` says which moves
+are allowed."""
 
-DocumentKind = Literal["intake", "docx", "pdf", "signed", "scan", "report"]
-DOCUMENT_KINDS: tuple[DocumentKind, ...] = ("intake", "docx", "pdf", "signed", "scan", "report")
+DocumentKind = Literal["intake", "docx", "pdf", "signed", "scan", "report", "evidence",
+                       "evidence_json", "works_report", "attachment"]
+DOCUMENT_KINDS: tuple[DocumentKind, ...] = ("intake", "docx", "pdf", "signed", "scan", "report",
+                                            "evidence", "evidence_json", "works_report",
+                                            "attachment")
 
 ClaimAction = Literal["new", "resume", "unchanged", "new_version", "refused"]
 
