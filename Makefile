@@ -6,9 +6,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Debian packages the project needs at run time and in tests.
-SYSTEM_PACKAGES := libreoffice-writer-nogui poppler-utils qpdf fonts-dejavu-core fonts-liberation2 zbar-tools
+SYSTEM_PACKAGES := libreoffice-writer-nogui poppler-utils qpdf fonts-dejavu-core fonts-liberation2 zbar-tools softhsm2 opensc faketime chromium
 # A command that must exist for each package above, in the same order.
-SYSTEM_COMMANDS := soffice pdftotext qpdf /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf /usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf zbarimg
+SYSTEM_COMMANDS := soffice pdftotext qpdf /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf /usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf zbarimg softhsm2-util pkcs11-tool faketime chromium
 DEMO_WS := demo-out/workspace
 
 .PHONY: demo test bench lint system venv clean help docs
