@@ -11,11 +11,12 @@ SYSTEM_PACKAGES := libreoffice-writer-nogui poppler-utils qpdf fonts-dejavu-core
 SYSTEM_COMMANDS := soffice pdftotext qpdf /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf /usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf zbarimg softhsm2-util pkcs11-tool faketime chromium
 DEMO_WS := demo-out/workspace
 
-.PHONY: demo test bench lint system venv clean help docs
+.PHONY: demo test check bench lint system venv clean help docs i18n
 
 help:
 	@echo "make demo   run the whole job on the bundled examples into $(DEMO_WS)"
 	@echo "make test   run the lint, type checks and the whole test suite"
+	@echo "make check  the fast loop: lint, types, and the tests that need no LibreOffice"
 	@echo "make bench  measure throughput against LibreOffice's own limit (BENCH_N=300)"
 
 system:
@@ -43,11 +44,15 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 lint: venv
-	$(BIN)/ruff check pipeline schemas tests
+	$(BIN)/ruff check pipeline schemas tests bench setup.py
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 test: system venv lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+check: venv lint
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 -m "not libreoffice and not slow and not browser"
 
 demo: system venv
 	@rm -rf demo-out && mkdir -p demo-out

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import io
 import json
+import logging
 import math
 import os
 import queue
@@ -49,6 +50,8 @@ from pipeline.validation.outcome import RecordOutcome
 from pipeline.validation.reports import Report
 from pipeline.validation.validator import Validated, Validator, canonical_json, iter_validated
 from schemas import Convention
+
+log = logging.getLogger(__name__)
 
 ACTOR = "fiftyfifty run"
 
@@ -177,7 +180,9 @@ def _age(path: Path) -> float:
 
 
 def _discard_scratch(folder: Path) -> None:
-    stop_orphans(folder)
+    if stopped := stop_orphans(folder):
+        log.warning("stopped %d LibreOffice process group(s) left by an interrupted run",
+                    stopped)
     shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -352,9 +357,11 @@ class BatchRunner:
                 return stamp_bytes(converted, number=job.claim.convention_id,
                                    fingerprint=job.validated.fingerprint, draft=self.o.draft,
                                    name=pdf.name, reader=reader, fields=specs)
-            except (PyPdfError, InputError):
+            except (PyPdfError, InputError) as exc:
                 if not strict:
                     raise
+                log.info("%s: strict PDF reading refused it (%s); reading it tolerantly",
+                         pdf.name, exc)
         raise AssertionError("unreachable")
 
     def _finish(self, job: _Job, result: ConvertResult, scratch: Path) -> None:

@@ -8,8 +8,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from paths import PROJECT_ROOT
 
-from pipeline.catalogue.loader import PROJECT_ROOT, Catalogue
+from pipeline.catalogue.loader import Catalogue
 
 EXAMPLES = PROJECT_ROOT / "conventions" / "examples"
 FIXED_NOW = datetime(2026, 11, 25, 10, 30, tzinfo=UTC)

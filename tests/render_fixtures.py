@@ -6,9 +6,10 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]
+from paths import PROJECT_ROOT
 
-from pipeline.catalogue.loader import PROJECT_ROOT, Catalogue
+from pipeline.catalogue.loader import Catalogue
 from pipeline.validation.validator import Validator, iter_validated
 from schemas import Convention
 

@@ -49,7 +49,7 @@ def make_unsigned_pdf(path: Path, fields: tuple[str, ...] = FIELDS) -> Path:
         x = 40 + 180 * i
         append_signature_field(writer, SigFieldSpec(name, on_page=1, box=(x, 560, x + 170, 640)))
     out = io.BytesIO()
-    writer.write(out)
+    writer.write(out)  # type: ignore[no-untyped-call]
     path.write_bytes(out.getvalue())
     return path
 

@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from paths import PROJECT_ROOT
 from pypdf import PdfReader, PdfWriter
 
-from pipeline.catalogue.loader import PROJECT_ROOT, Catalogue
+from pipeline.catalogue.loader import Catalogue
 from pipeline.documents.convert import convert_batch
 from pipeline.documents.pdf.anchors import bookmark_name
 from pipeline.documents.pdf.sigfields import (

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 import pytest
+from paths import PROJECT_ROOT
 
-from pipeline.catalogue.loader import PROJECT_ROOT
 from pipeline.cli import main
 from pipeline.cli.docs import END, START, reference, walk
 

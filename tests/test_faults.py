@@ -21,8 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
-from pipeline.catalogue.loader import PROJECT_ROOT
+from paths import PROJECT_ROOT
 
 BIN = Path(sys.executable).parent / "fiftyfifty"
 EXAMPLES = PROJECT_ROOT / "conventions" / "examples"

@@ -143,7 +143,10 @@ def test_all_fields_in_one_incremental_update(converted: Path, tmp_path: Path) -
     root: Any = reader.trailer["/Root"]
     fields = [ref.get_object() for ref in root["/AcroForm"]["/Fields"]]
     assert len(fields) == len(KEYS)
-    page_ids = [page.indirect_reference.idnum for page in reader.pages]
+    page_ids: list[int] = []
+    for page in reader.pages:
+        assert page.indirect_reference is not None
+        page_ids.append(page.indirect_reference.idnum)
     by_name = {str(field["/T"]): field for field in fields}
     for spec in specs:
         field = by_name[spec.name]
@@ -174,8 +177,9 @@ def self_signed() -> signers.SimpleSigner:
     asn1_key = asn1_keys.PrivateKeyInfo.load(key.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption()))
+    registry = SimpleCertificateStore.from_certs([asn1_cert])  # type: ignore[no-untyped-call]
     return signers.SimpleSigner(signing_cert=asn1_cert, signing_key=asn1_key,
-                                cert_registry=SimpleCertificateStore.from_certs([asn1_cert]))
+                                cert_registry=registry)
 
 
 def test_fields_take_successive_signatures(converted: Path, tmp_path: Path) -> None:

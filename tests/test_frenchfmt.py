@@ -92,4 +92,4 @@ def test_label_filters_use_the_schema_labels() -> None:
 
 def test_amount_rejects_non_numbers() -> None:
     with pytest.raises(TypeError):
-        amount_fr(True)  # type: ignore[arg-type]
+        amount_fr(True)

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from paths import PROJECT_ROOT
 from test_faults import cli
 
-from pipeline.catalogue.loader import PROJECT_ROOT
 from pipeline.core.files import neutralise_cell
 
 HOSTILE = Path(__file__).parent / "data" / "hostile"

@@ -15,8 +15,9 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from paths import PROJECT_ROOT
 
-from pipeline.catalogue.loader import PROJECT_ROOT, Catalogue
+from pipeline.catalogue.loader import Catalogue
 from pipeline.validation.reports import Report
 from pipeline.validation.validator import validate_files
 
@@ -30,7 +31,7 @@ JSON_EXAMPLES = 250
 CSV_EXAMPLES = 250
 _HEALTH = [HealthCheck.too_slow]
 
-text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
+text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40)
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12),
                     st.floats(allow_nan=True, allow_infinity=True), text,
                     st.sampled_from(["", "25/11/2026", "2026-02-30", "1 250,50", "-5", "person",

@@ -282,3 +282,28 @@ def test_migration_2_keeps_a_version_1_registry_and_widens_its_checks(tmp_path: 
         assert c.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert {row[1] for row in c.execute("PRAGMA index_list(conventions)")} >= {
             "conventions_status"}
+
+
+def test_the_sqlite_registry_is_a_registry_store(tmp_path: Path) -> None:
+    from pipeline.records.registry import RegistryStore, open_store
+
+    with open_store(tmp_path / "r.sqlite") as store:
+        assert isinstance(store, RegistryStore)
+        assert store.integrity_check() == "ok" and store.verify_chain().breaks == ()
+    with open_store(f"sqlite://{tmp_path / 'r.sqlite'}", create=False) as store:
+        assert store.list() == []
+    with pytest.raises(ConfigError, match="postgresql"):
+        open_store("postgresql://db/conventions")
+
+
+def test_no_stage_outside_the_registry_package_touches_sql() -> None:
+    from paths import PROJECT_ROOT
+
+    offenders = [
+        str(path.relative_to(PROJECT_ROOT))
+        for path in (PROJECT_ROOT / "pipeline").rglob("*.py")
+        if "registry" not in path.relative_to(PROJECT_ROOT / "pipeline").parts[:2]
+        and any(word in path.read_text(encoding="utf-8")
+                for word in ("import sqlite3", ".connection.execute", "PRAGMA "))
+    ]
+    assert offenders == []

@@ -25,17 +25,19 @@ from pipeline.documents.render import CONTEXT_TYPES, SignatureCell, build_contex
 from schemas import Convention
 
 TODAY = date(2026, 11, 25)
+#: The example conventions by reference, each with its fingerprint.
+Examples = dict[str, tuple[Convention, str]]
 
 
 @pytest.fixture(scope="module")
-def examples(catalogue: Catalogue) -> dict[str, tuple[Convention, str]]:
+def examples(catalogue: Catalogue) -> Examples:
     found = example_conventions(catalogue)
     assert {"FF-2026-SKATEPARK", "FF-2026-SOLAIRE-EGLISE", "FF-2026-CHEMINS-RURAUX"} <= set(found)
     return found
 
 
 @pytest.fixture(scope="module")
-def rendered(examples: dict[str, tuple[Convention, str]],
+def rendered(examples: Examples,
              tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The body text of every example, rendered once."""
     out = tmp_path_factory.mktemp("docx")
@@ -55,7 +57,7 @@ def _render(conv: Convention, out: Path, **kw: object) -> Path:
     return out
 
 
-def test_context_names_match_the_declared_types(examples: dict) -> None:
+def test_context_names_match_the_declared_types(examples: Examples) -> None:
     conv, fp = examples["FF-2026-CHEMINS-RURAUX"]
     ctx = build_context(conv, number="FF_2026_001", fingerprint=fp, today=TODAY)
     assert set(ctx) == set(CONTEXT_TYPES)
@@ -70,7 +72,7 @@ def test_context_names_match_the_declared_types(examples: dict) -> None:
     assert [s["key"] for s in c["signatories"]] == ["holder-1", "commune"]
 
 
-def test_signatory_rows_are_pairs_in_signing_order(examples: dict) -> None:
+def test_signatory_rows_are_pairs_in_signing_order(examples: Examples) -> None:
     conv, fp = examples["FF-2026-SKATEPARK"]
     rows = build_context(conv, number="X", fingerprint=fp, today=TODAY)["signatory_rows"]
     assert all(len(row) == 2 for row in rows)
@@ -85,7 +87,7 @@ def test_signatory_rows_are_pairs_in_signing_order(examples: dict) -> None:
 
 
 def test_every_example_renders_names_amounts_and_words(
-        examples: dict, rendered: dict[str, str]) -> None:
+        examples: Examples, rendered: dict[str, str]) -> None:
     for ref, (conv, _fp) in examples.items():
         text = rendered[ref]
         for holder in conv.holders:
@@ -117,7 +119,7 @@ def test_articles_are_numbered_consecutively(rendered: dict[str, str]) -> None:
         assert len(numbers) >= 14
 
 
-def test_same_intake_same_clock_same_text(examples: dict, tmp_path: Path) -> None:
+def test_same_intake_same_clock_same_text(examples: Examples, tmp_path: Path) -> None:
     conv, fp = examples["FF-2026-SKATEPARK"]
     one = docx_text(_render(conv, tmp_path / "a.docx", fingerprint=fp))
     two = docx_text(_render(conv, tmp_path / "b.docx", fingerprint=fp))
@@ -127,7 +129,7 @@ def test_same_intake_same_clock_same_text(examples: dict, tmp_path: Path) -> Non
     assert "1er janvier 2027" in other_day and "1er janvier 2027" not in one
 
 
-def test_draft_and_version_show_on_the_title_page(examples: dict, tmp_path: Path) -> None:
+def test_draft_and_version_show_on_the_title_page(examples: Examples, tmp_path: Path) -> None:
     conv, _fp = examples["FF-2026-SOLAIRE-EGLISE"]
     text = docx_text(_render(conv, tmp_path / "d.docx", draft=True, version=2))
     assert "PROJET" in text and "version 2" in text
@@ -136,7 +138,7 @@ def test_draft_and_version_show_on_the_title_page(examples: dict, tmp_path: Path
 
 
 def test_awkward_text_is_plain_text_and_the_docx_stays_valid(
-        examples: dict, tmp_path: Path) -> None:
+        examples: Examples, tmp_path: Path) -> None:
     conv, _fp = examples["FF-2026-SKATEPARK"]
     out = _render(nasty(conv), tmp_path / "nasty.docx")
     text = docx_text(out)  # parsed strictly: malformed XML would raise
@@ -149,7 +151,7 @@ def test_awkward_text_is_plain_text_and_the_docx_stays_valid(
 
 
 @pytest.mark.parametrize("name", ["sandbox-class", "sandbox-globals"])
-def test_sandbox_blocks_python_internals(examples: dict, tmp_path: Path, name: str) -> None:
+def test_sandbox_blocks_python_internals(examples: Examples, tmp_path: Path, name: str) -> None:
     conv, fp = examples["FF-2026-SKATEPARK"]
     with pytest.raises(TemplateError, match="sandbox forbids"):
         render_docx(conv, TEMPLATES_DATA / f"{name}.docx", tmp_path / "x.docx",
@@ -157,14 +159,14 @@ def test_sandbox_blocks_python_internals(examples: dict, tmp_path: Path, name: s
     assert not (tmp_path / "x.docx").exists()
 
 
-def test_unknown_name_is_a_template_error(examples: dict, tmp_path: Path) -> None:
+def test_unknown_name_is_a_template_error(examples: Examples, tmp_path: Path) -> None:
     conv, fp = examples["FF-2026-SKATEPARK"]
     with pytest.raises(TemplateError, match="convntion"):
         render_docx(conv, TEMPLATES_DATA / "unknown-variable.docx", tmp_path / "x.docx",
                     number="X", fingerprint=fp, today=TODAY)
 
 
-def test_missing_or_corrupt_template(examples: dict, tmp_path: Path) -> None:
+def test_missing_or_corrupt_template(examples: Examples, tmp_path: Path) -> None:
     conv, fp = examples["FF-2026-SKATEPARK"]
     with pytest.raises(TemplateError, match="not found"):
         render_docx(conv, tmp_path / "nope.docx", tmp_path / "x.docx", number="X",

@@ -41,7 +41,8 @@ def by_ref(batch: dict[str, Any], ref: str) -> dict[str, Any]:
 
 
 def pdf_of(batch: dict[str, Any], ref: str) -> Path:
-    return Path(batch["ws"]) / by_ref(batch, ref)["pdf"]
+    relpath: str = by_ref(batch, ref)["pdf"]
+    return Path(batch["ws"]) / relpath
 
 
 def text(pdf: Path, *extra: str) -> str:
@@ -137,9 +138,9 @@ def test_signature_fields_lie_on_their_signatory_cell(batch: dict[str, Any]) -> 
                           "--json").stdout)
     signatories = show["signatories"]
     reader = PdfReader(pdf)
-    fields = {}
-    for index, page in enumerate(reader.pages):
-        for annot in page.get("/Annots") or []:
+    fields: dict[str, tuple[int, list[float]]] = {}
+    for index, pdf_page in enumerate(reader.pages):
+        for annot in pdf_page.get("/Annots") or []:
             a = annot.get_object()
             if a.get("/FT") == "/Sig" or a.get("/Parent", {}).get("/FT") == "/Sig":
                 name = a.get("/T") or a["/Parent"]["/T"]

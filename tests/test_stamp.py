@@ -103,7 +103,8 @@ def stamp_fonts(pdf: Path) -> set[int]:
     """Object numbers of the fonts used by the stamp forms, over all pages."""
     ids: set[int] = set()
     for page in PdfReader(pdf).pages:
-        form: Any = page["/Resources"]["/XObject"]["/FFStamp"]
+        resources: Any = page["/Resources"]
+        form = resources["/XObject"]["/FFStamp"]
         ids.update(ref.idnum for ref in form["/Resources"]["/Font"].values())
     return ids
 
@@ -167,9 +168,9 @@ def test_pdfa_markers_and_metadata_are_kept(convention: Path, stamped: Path) -> 
         assert root["/OutputIntents"][0]["/S"] == "/GTS_PDFA1"
         xmp = root["/Metadata"].get_data()
         assert b"pdfaid:part" in xmp
-    assert before.trailer["/Root"]["/Metadata"].get_data() == (
-        after.trailer["/Root"]["/Metadata"].get_data()
-    )
+    before_root: Any = before.trailer["/Root"]
+    after_root: Any = after.trailer["/Root"]
+    assert before_root["/Metadata"].get_data() == after_root["/Metadata"].get_data()
     assert after.metadata is not None and before.metadata is not None
     assert after.metadata.producer == before.metadata.producer
 
@@ -192,9 +193,10 @@ def test_draft_adds_projet_on_every_page(convention: Path, tmp_path: Path) -> No
     assert len(marked) > 0.01 * len(without)
     assert min(marked) > 150
     # One watermark form for the one layout, shared by every page.
-    forms = set()
+    forms: set[int] = set()
     for page_obj in PdfReader(out).pages:
-        stamp: Any = page_obj["/Resources"]["/XObject"]["/FFStamp"]
+        resources: Any = page_obj["/Resources"]
+        stamp = resources["/XObject"]["/FFStamp"]
         forms.update(ref.idnum for ref in stamp["/Resources"]["/XObject"].values())
     assert len(forms) == 1
 
@@ -318,7 +320,8 @@ def test_refuses_a_signed_pdf(odd_pdf: Path, tmp_path: Path) -> None:
     with_field = tmp_path / "with-field.pdf"
     add_signature_fields(odd_pdf, with_field, [FieldSpec("sig-commune", 1, (50, 50, 220, 105))])
     writer = PdfWriter(clone_from=PdfReader(with_field))
-    field: Any = writer.root_object["/AcroForm"]["/Fields"][0].get_object()
+    acroform: Any = writer.root_object["/AcroForm"]
+    field = acroform["/Fields"][0].get_object()
     field[NameObject("/V")] = DictionaryObject({NameObject("/Type"): NameObject("/Sig")})
     signed = tmp_path / "signed.pdf"
     writer.write(signed)

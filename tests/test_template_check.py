@@ -62,7 +62,7 @@ def test_nested_path_inside_a_loop_and_by_index(tmp_path: Path) -> None:
     doc.add_paragraph("{% for x in convention.title %}{% endfor %}SIG::{{ number }}::")
     doc.add_paragraph("{{ convention.amounts.commune_share|percent }} {{ today.year }}")
     path = tmp_path / "t.docx"
-    doc.save(path)
+    doc.save(str(path))
     problems = check_template(path).problems
     assert [(p.location, p.message.split(" (")[0]) for p in problems] == [
         ("paragraph 1", "'nme' does not exist in convention.holders[].representative"),
@@ -79,7 +79,7 @@ def test_text_next_to_a_paragraph_tag_is_reported(tmp_path: Path) -> None:
     doc.add_paragraph("{%p endif %}")
     doc.add_paragraph("SIG::x::")
     path = tmp_path / "p.docx"
-    doc.save(path)
+    doc.save(str(path))
     problems = check_template(path).problems
     assert [p.location for p in problems] == ["paragraph 1"]
     assert "alone in its paragraph" in problems[0].message

@@ -48,7 +48,7 @@ def _add_page_content(src: Path, dst: Path) -> Path:
     page["/Contents"] = generic.ArrayObject([*contents, extra])
     writer.update_container(page)
     out = io.BytesIO()
-    writer.write(out)
+    writer.write(out)  # type: ignore[no-untyped-call]
     dst.write_bytes(out.getvalue())
     return dst
 

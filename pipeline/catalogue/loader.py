@@ -11,19 +11,20 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from pipeline.catalogue.project import project_dir
 from pipeline.core.errors import ConfigError
 from schemas.catalogue import CommuneProfile, ConventionType
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ENV_CATALOGUE = "FIFTYFIFTY_CATALOGUE"
 DEFAULT_TYPE = "fifty-fifty"
 PROFILE_FILE = "commune.yaml"
 
 
 def catalogue_dir(given: str | os.PathLike[str] | None = None) -> Path:
-    """``given``, else ``$FIFTYFIFTY_CATALOGUE``, else the bundled ``conventions/``."""
+    """``given``, else ``$FIFTYFIFTY_CATALOGUE``, else the project folder's ``conventions/``
+    (see :mod:`pipeline.catalogue.project`)."""
     raw = given or os.environ.get(ENV_CATALOGUE)
-    return Path(raw).expanduser().absolute() if raw else PROJECT_ROOT / "conventions"
+    return Path(raw).expanduser().absolute() if raw else project_dir() / "conventions"
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

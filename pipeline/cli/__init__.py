@@ -2,6 +2,7 @@
 
 Each command parses its options, calls the library and picks the exit code:
 0 all good; 1 records rejected or a verification failed; 2 usage error; 3 fatal.
+Commands are imported only when used (:mod:`pipeline.cli.lazy`), so ``--help`` is instant.
 """
 
 from __future__ import annotations
@@ -10,16 +11,35 @@ import logging
 
 import click
 
-from pipeline.cli import intake_cmds, registry_cmds, run_cmd, sign_cmds, template_cmds
+from pipeline.cli.lazy import LazyEntry, LazyGroup
+from pipeline.core.i18n import _
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
+COMMANDS: dict[str, LazyEntry] = {
+    "archive": LazyEntry(("registry_cmds",), "Check the archive of signed conventions."),
+    "demo-pki": LazyEntry(("sign_cmds",), "Create a throw-away CA and one PKCS#12 per signatory."),
+    "init": LazyEntry(("project_cmds",), "Create a commune's own folder of types and templates."),
+    "intake-template": LazyEntry(("intake_cmds",), "Write an empty intake form to fill in."),
+    "registry": LazyEntry(("registry_cmds",), "Look into the conventions registry."),
+    "run": LazyEntry(("run_cmd",), "Produce numbered, stamped PDF conventions ready to sign."),
+    "schema": LazyEntry(("intake_cmds",), "JSON Schemas of the intake and the catalogue files."),
+    "sign": LazyEntry(("sign_cmds",), "Sign a convention for one signatory, or record its scan."),
+    "templates": LazyEntry(("template_cmds",), "Work with the Word templates of the conventions."),
+    "validate": LazyEntry(("intake_cmds",), "Check intake files without producing anything."),
+    "verify": LazyEntry(("sign_cmds",), "Verify every signature of a convention or a PDF."),
+}
+"""Every top-level command: the modules that register it and its line in ``--help``."""
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+
+@click.group(cls=LazyGroup, entries=COMMANDS, translate=_, context_settings=CONTEXT_SETTINGS)
 @click.version_option(package_name="fiftyfifty")
 @click.option("--verbose", "-v", is_flag=True, help="Show debug logs and tracebacks.")
+@click.option("--project", "-p", type=click.Path(file_okay=False), default=None,
+              help="The commune's folder of conventions/ and templates/ (default: "
+              "$FIFTYFIFTY_HOME, else the current folder if it has one, else the defaults).")
 @click.pass_context
-def main(ctx: click.Context, verbose: bool) -> None:
+def main(ctx: click.Context, verbose: bool, project: str | None) -> None:
     """Turn citizen-initiative intake forms into numbered, signed, archived conventions.
 
     \b
@@ -28,16 +48,14 @@ def main(ctx: click.Context, verbose: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["verbose"] = verbose
+    if project:
+        from pipeline.catalogue.project import use_project
+
+        use_project(project)
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
 
 
-intake_cmds.register(main)
-run_cmd.register(main)
-registry_cmds.register(main)
-sign_cmds.register(main)
-template_cmds.register(main)
-
-__all__ = ["main"]
+__all__ = ["COMMANDS", "main"]

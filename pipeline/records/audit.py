@@ -34,7 +34,6 @@ from pipeline.records.registry import (
     SUMMARY_FIELDS,
     DocumentRow,
     Registry,
-    verify_chain,
 )
 
 ProblemKind = Literal[
@@ -210,11 +209,11 @@ def verify_archive(ws: Workspace, *, registry: Registry | None = None) -> AuditR
 
 def _verify(ws: Workspace, reg: Registry) -> AuditReport:
     out: list[Problem] = []
-    (check,) = reg.connection.execute("PRAGMA quick_check").fetchone()
+    check = reg.integrity_check()
     if check != "ok":
         out.append(Problem("registry_corrupt", "registry.sqlite", "SQLite integrity check",
                            "ok", str(check)))
-    chain = verify_chain(reg.connection)
+    chain = reg.verify_chain()
     for br in chain.breaks:
         what = {"altered": "event content was edited (its hash no longer matches)",
                 "link": "event does not follow the one before (an event was removed, "

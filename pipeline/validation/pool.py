@@ -18,14 +18,23 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import chain, islice
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from pipeline.intake import RawRecord
 from pipeline.intake.rows import Row
 from pipeline.validation.outcome import RecordOutcome
 
-if TYPE_CHECKING:
-    from pipeline.validation.validator import Validator
+
+class Checked(Protocol):
+    """What checking one record gives: its outcome for the report."""
+
+    def outcome(self) -> RecordOutcome: ...
+
+
+class Validator(Protocol):
+    """What the pool needs of a validator (picklable, sent once to each worker)."""
+
+    def validate(self, raw: RawRecord) -> Checked: ...
 
 BATCH = 100
 """Records per batch handed to a worker; a single batch in all is validated in-process."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import shutil
@@ -17,6 +18,8 @@ from queue import Empty, SimpleQueue
 from pipeline.core.errors import ConfigError, ConverterError
 from pipeline.documents.convert._checks import docx_problem, find_soffice, pdf_page_count
 from pipeline.documents.convert._process import ProcessTracker, run_soffice, terminate_on_sigterm
+
+log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds a chunk may go without producing a PDF before it is killed."""
@@ -156,6 +159,9 @@ class _Converter:
                                             f"LibreOffice could not convert it: {reason}")
             else:
                 pending.append(index)
+        if pending:
+            log.info("LibreOffice stopped early (%s); %d document(s) to retry in smaller calls",
+                     run.failure, len(pending))
         if not run.normal_exit:
             # A killed profile may be left locked or half-written: the next call starts afresh.
             shutil.rmtree(profile, ignore_errors=True)
@@ -218,45 +224,51 @@ def convert_batch(
         return []
     out_dir = Path(out_dir).absolute()
     out_dir.mkdir(parents=True, exist_ok=True)
-    results: dict[int, ConvertResult] = {}
+    results = _Results(on_progress)
     todo: list[int] = []
     for index, source in enumerate(sources):
         problem = docx_problem(source)
         if problem is None:
             todo.append(index)
         else:
-            results[index] = ConvertResult(source, None, False, 0, problem)
+            results.record(index, ConvertResult(source, None, False, 0, problem))
     lanes = max(1, workers if workers is not None else os.cpu_count() or 1)
     size = chunk_size or default_chunk_size(len(todo), lanes)
     queue = [todo[i:i + size] for i in range(0, len(todo), size)]
-    for result in results.values():
-        if on_progress is not None:
-            on_progress(result)
-
-    def record(index: int, result: ConvertResult) -> None:
-        if index not in results:
-            results[index] = result
-            if on_progress is not None:
-                on_progress(result)
-
-    def settle(outcome: _Outcome) -> None:
-        queue.extend(outcome.retry)
-        for index in sorted(outcome.done):
-            record(index, outcome.done[index])
-
-    def settle_early() -> None:
-        while True:
-            try:
-                record(*early.get_nowait())
-            except Empty:
-                return
-
-    lanes = min(lanes, max(1, len(queue)))
     if profiles is not None:
         profiles.mkdir(parents=True, exist_ok=True)
     converter = _Converter(sources, out_dir, program, pdfa, timeout, profiles)
-    early: SimpleQueue[tuple[int, ConvertResult]] = SimpleQueue()
-    converter.stream = lambda index, result: early.put((index, result))
+    _drain(converter, queue, min(lanes, max(1, len(queue))), results)
+    return [results.done[i] for i in range(len(sources))]
+
+
+class _Results:
+    """The settled documents, each reported once to ``on_progress`` as it settles."""
+
+    def __init__(self, on_progress: Callable[[ConvertResult], None] | None) -> None:
+        self.done: dict[int, ConvertResult] = {}
+        self.on_progress = on_progress
+        self.early: SimpleQueue[tuple[int, ConvertResult]] = SimpleQueue()
+
+    def record(self, index: int, result: ConvertResult) -> None:
+        if index not in self.done:
+            self.done[index] = result
+            if self.on_progress is not None:
+                self.on_progress(result)
+
+    def settle_early(self) -> None:
+        """Report what the running chunks streamed before they ended."""
+        while True:
+            try:
+                self.record(*self.early.get_nowait())
+            except Empty:
+                return
+
+
+def _drain(converter: _Converter, queue: list[list[int]], lanes: int,
+           results: _Results) -> None:
+    """Run the chunks of ``queue`` (and the retries they leave) on ``lanes`` workers."""
+    converter.stream = lambda index, result: results.early.put((index, result))
     executor = ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="soffice")
     try:
         with terminate_on_sigterm():
@@ -267,12 +279,14 @@ def convert_batch(
                     slot = free.pop()
                     running[executor.submit(converter.run_chunk, queue.pop(0), slot)] = slot
                 finished, _ = wait(running, timeout=0.1, return_when=FIRST_COMPLETED)
-                settle_early()  # first: a chunk streams its early results before it ends
+                results.settle_early()  # first: a chunk streams its results before it ends
                 for future in finished:
                     free.append(running.pop(future))
-                    settle(future.result())
+                    outcome = future.result()
+                    queue.extend(outcome.retry)
+                    for index in sorted(outcome.done):
+                        results.record(index, outcome.done[index])
     finally:
         converter.tracker.stop_all()
         executor.shutdown(wait=True, cancel_futures=True)
         converter.close()
-    return [results[i] for i in range(len(sources))]

@@ -9,6 +9,7 @@ process by the time the group is killed.
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import signal
 import subprocess
@@ -23,6 +24,8 @@ from types import FrameType
 from typing import IO
 
 from pipeline.core.errors import ConverterError
+
+log = logging.getLogger(__name__)
 
 
 class ProcessTracker:
@@ -139,6 +142,8 @@ def stop_orphans(folder: Path) -> int:
             continue
     for pgid in groups:
         if pgid > 1 and pgid != os.getpgrp():
+            log.warning("stopping a LibreOffice left running by an interrupted run (group %d)",
+                        pgid)
             _kill_group(pgid)
             _wait_group_gone(pgid)
     return len(groups)

@@ -14,6 +14,7 @@ each) stay valid.
 from __future__ import annotations
 
 import io
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from pipeline.core.errors import InputError, StateError, TemplateError
 from pipeline.core.files import write_atomic
 from pipeline.documents.pdf.anchors import ANCHOR_PATTERN, key_of_bookmark
 from pipeline.documents.pdf.geometry import PageFrame, page_attribute
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "ANCHOR_PATTERN",
@@ -129,6 +132,8 @@ def find_anchors(pdf: Path | bytes | PdfReader,
         marked = _destination_anchors(reader, pages, wanted)
         if wanted <= marked.keys():
             return marked
+        log.info("%s: signature anchors not all in named destinations (%s); reading page text",
+                 label, ", ".join(sorted(wanted - marked.keys())))
     found: dict[str, Anchor] = {}
     for index in _reading_order(pages, wanted is not None):
         page = pages[index]

@@ -34,6 +34,7 @@ from pipeline.records.registry.models import (
     Status,
     is_valid_convention_id,
 )
+from pipeline.records.registry.store import RegistryStore, open_store
 
 __all__ = [
     "DOCUMENT_KINDS",
@@ -58,10 +59,12 @@ __all__ = [
     "EventRow",
     "NewConvention",
     "Registry",
+    "RegistryStore",
     "Status",
     "export_csv",
     "export_json",
     "format_number",
     "is_valid_convention_id",
+    "open_store",
     "verify_chain",
 ]

@@ -23,10 +23,12 @@ from pipeline.core.errors import ArchiveError, ConfigError, RegistryError, State
 from pipeline.records.registry import db
 from pipeline.records.registry.events import (
     EVENT_COLUMNS,
+    ChainCheck,
     append_event,
     canonical_json,
     row_to_event,
 )
+from pipeline.records.registry.events import verify_chain as _verify_chain
 from pipeline.records.registry.models import (
     DOCUMENT_KINDS,
     EVENT_ALLOCATED,
@@ -127,6 +129,15 @@ class Registry:
     def connection(self) -> sqlite3.Connection:
         """The raw connection, for read-only audits."""
         return self._conn
+
+    def integrity_check(self) -> str:
+        """The storage's own check of its files: ``"ok"`` or what is damaged."""
+        (check,) = self._conn.execute("PRAGMA quick_check").fetchone()
+        return str(check)
+
+    def verify_chain(self) -> ChainCheck:
+        """Recompute every event's hash and link (see :func:`events.verify_chain`)."""
+        return _verify_chain(self._conn)
 
     def now(self) -> str:
         """The registry clock as ISO 8601 UTC text."""
