@@ -12,7 +12,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 __all__ = [
     "CENT", "Amount", "Email", "FrBool", "FrDate", "Insee", "Phone", "PositiveAmount", "Postcode",
-    "Quantity", "Rna", "Siret",
+    "Quantity", "Rna", "Siren", "Siret",
     "Strict", "Text", "Uai", "fr", "parse_amount", "parse_date",
 ]
 
@@ -22,6 +22,7 @@ class Strict(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid", str_strip_whitespace=True, validate_default=True, frozen=False,
+        coerce_numbers_to_str=True,  # a spreadsheet's number in a text field is its text
     )
 
 
@@ -158,6 +159,44 @@ def _digits(value: Any) -> Any:
     return _SEPARATORS.sub("", value) if isinstance(value, str) else value
 
 
+def _number_text(value: Any) -> Any:
+    """A spreadsheet's whole number (``62750``, ``62750.0``) as its digits; else unchanged."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return str(value) if value >= 0 else value
+    if isinstance(value, float | Decimal) and value == value and value >= 0 \
+            and value == int(value) and value < 10**15:
+        return str(int(value))
+    return value
+
+
+def fixed_code(length: int, lost: int, letter: bool = False) -> Any:
+    """A before-validator for a code of ``length`` digits (then one letter when ``letter``)
+    that a spreadsheet may have stored as a number: the number becomes text and up to
+    ``lost`` leading zeros that Excel dropped are put back (``6200`` → ``06200``). A code
+    missing more digits is left as it is, for the check to refuse."""
+
+    def restore(value: Any) -> Any:
+        value = _digits(_number_text(value))
+        if not isinstance(value, str):
+            return value
+        body, tail = (value[:-1], value[-1:]) if letter else (value, "")
+        if body.isdigit() and body.isascii() and length - lost <= len(body) < length:
+            return body.zfill(length) + tail
+        return value
+
+    return restore
+
+
+def _phone_number(value: Any) -> Any:
+    """A phone number stored as a number lost its leading 0 (``321698686``)."""
+    text = _number_text(value)
+    if text is not value and isinstance(text, str) and len(text) == 9:
+        return "0" + text
+    return text
+
+
 def luhn_ok(number: str) -> bool:
     total = 0
     for i, ch in enumerate(reversed(number)):
@@ -178,6 +217,14 @@ def _check_siret(value: str) -> str:
             raise ValueError("clé de contrôle du SIRET incorrecte")
     elif not luhn_ok(value):
         raise ValueError("clé de contrôle du SIRET incorrecte (vérifiez les 14 chiffres)")
+    return value
+
+
+def _check_siren(value: str) -> str:
+    if not (len(value) == 9 and value.isdigit() and value.isascii()):
+        raise ValueError("un SIREN compte 9 chiffres")
+    if not luhn_ok(value):
+        raise ValueError("clé de contrôle du SIREN incorrecte (vérifiez les 9 chiffres)")
     return value
 
 
@@ -248,12 +295,16 @@ def _no_controls(value: str) -> str:
     return value
 
 
-Siret = Annotated[str, BeforeValidator(_digits), AfterValidator(_check_siret)]
+CODE_LENGTHS = {"postcode": 5, "insee": 5, "siret": 14, "siren": 9, "uai": 8}
+"""The fixed-length codes whose leading zeros a spreadsheet loses (UAI: 7 digits, 1 letter)."""
+
+Siret = Annotated[str, BeforeValidator(fixed_code(14, 2)), AfterValidator(_check_siret)]
+Siren = Annotated[str, BeforeValidator(fixed_code(9, 2)), AfterValidator(_check_siren)]
 Rna = Annotated[str, BeforeValidator(_digits), AfterValidator(_check_rna)]
-Uai = Annotated[str, AfterValidator(_check_uai)]
-Insee = Annotated[str, AfterValidator(_check_insee)]
-Postcode = Annotated[str, BeforeValidator(_digits), AfterValidator(_check_postcode)]
-Phone = Annotated[str, AfterValidator(_check_phone)]
+Uai = Annotated[str, BeforeValidator(fixed_code(7, 0, letter=True)), AfterValidator(_check_uai)]
+Insee = Annotated[str, BeforeValidator(fixed_code(5, 1)), AfterValidator(_check_insee)]
+Postcode = Annotated[str, BeforeValidator(fixed_code(5, 1)), AfterValidator(_check_postcode)]
+Phone = Annotated[str, BeforeValidator(_phone_number), AfterValidator(_check_phone)]
 Email = Annotated[str, AfterValidator(_check_email)]
 Text = Annotated[str, Field(max_length=10_000), AfterValidator(_no_controls)]
 """Free text: bounded, no control characters or direction overrides."""

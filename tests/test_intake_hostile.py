@@ -22,6 +22,8 @@ from pipeline.validation.validator import validate_files
 MINIMAL = Path(__file__).parent / "data" / "intake" / "minimal.json"
 HEADER = "title;holders.0.name\n"
 
+pytestmark = pytest.mark.usefixtures("english")  # the messages asserted in English
+
 
 def minimal() -> dict[str, Any]:
     data: dict[str, Any] = json.loads(MINIMAL.read_text(encoding="utf-8"))
@@ -163,7 +165,7 @@ def test_unknown_convention_type_is_a_record_issue(tmp_path: Path,
         path = tmp_path / "t.json"
         path.write_text(json.dumps({**minimal(), "convention_type": type_id}), encoding="utf-8")
         issue = only_issue(path, catalogue)
-        assert issue.field == "convention_type" and "inconnu" in issue.message
+        assert issue.field == "convention_type" and "unknown type" in issue.message
 
 
 # ------------------------------------------------------------------ XLSX

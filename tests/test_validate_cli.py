@@ -71,14 +71,15 @@ def test_json_output_is_one_document(examples_dir: Path) -> None:
     doc: dict[str, Any] = json.loads(result.stdout)
     assert doc["valid"] is False
     assert doc["stats"] == {"records": 6, "accepted": 5, "rejected": 1,
-                            "errors": 4, "warnings": 4}
+                            "errors": 5, "warnings": 4}
     errors = [i for i in doc["issues"] if i["severity"] == "error"]
     assert {(i["source"], i["row"]) for i in errors} == {("public-meeting-2026-11.csv", 4)}
     assert {i["field"] for i in errors} == {
         "holders.0.siret", "holders.0.email", "project.request_date",
-        "commune_commitments.money.0.amount"}
+        "commune_commitments.money.0.amount",
+        "schedule.end"}  # a rule whose fields are valid, told in the same pass
     for issue in doc["issues"]:
-        assert set(issue) == {"source", "row", "field", "message", "value", "severity"}
+        assert set(issue) == {"source", "row", "field", "message", "value", "severity", "code"}
 
 
 def test_json_output_valid(tmp_path: Path) -> None:
@@ -131,7 +132,7 @@ def test_json_report_lists_rejected_values(tmp_path: Path) -> None:
 def test_missing_input_is_a_usage_error(tmp_path: Path) -> None:
     result = run("validate", str(tmp_path / "absent.csv"))
     assert result.exit_code == 2
-    assert "absent.csv: no such file" in result.stderr
+    assert "absent.csv : fichier introuvable" in result.stderr
     assert "Traceback" not in result.output
 
 
