@@ -11,7 +11,7 @@ SYSTEM_PACKAGES := libreoffice-writer-nogui poppler-utils qpdf fonts-dejavu-core
 SYSTEM_COMMANDS := soffice pdftotext qpdf /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf /usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf zbarimg
 DEMO_WS := demo-out/workspace
 
-.PHONY: demo test bench lint system venv clean help docs
+.PHONY: demo test bench lint system venv clean help docs i18n
 
 help:
 	@echo "make demo   run the whole job on the bundled examples into $(DEMO_WS)"
@@ -82,3 +82,16 @@ bench: system venv
 
 clean:
 	rm -rf $(VENV) demo-out build *.egg-info
+
+# Messages: extract the English message ids (and the command line's help texts), merge
+# them into the French catalogs of each domain, compile the .mo files.
+I18N_KEYWORDS := --no-location --omit-header -k N_ -k ngettext:1,2
+i18n: venv
+	$(BIN)/pybabel extract $(I18N_KEYWORDS) -o pipeline/locale/validation.pot pipeline/intake pipeline/validation schemas
+	$(BIN)/pybabel extract $(I18N_KEYWORDS) -o pipeline/locale/cli.pot pipeline/cli pipeline/core
+	$(BIN)/python -m pipeline.cli.localise pipeline/locale/cli.pot
+	$(BIN)/pybabel update --no-wrap -N -D validation -i pipeline/locale/validation.pot -d pipeline/locale -l fr
+	$(BIN)/pybabel update --no-wrap -N -D cli -i pipeline/locale/cli.pot -d pipeline/locale -l fr
+	$(BIN)/pybabel compile -d pipeline/locale -D validation -l fr
+	$(BIN)/pybabel compile -d pipeline/locale -D cli -l fr
+	@rm -f pipeline/locale/*.pot

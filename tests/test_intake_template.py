@@ -68,7 +68,7 @@ def test_xlsx_has_labels_comments_and_drop_downs(tmp_path: Path) -> None:
     enumerated = [c for c in columns() if c.choices]
     assert len(enumerated) > 10
     for c in enumerated:
-        assert validations.get(col[c.key]) == '"' + ",".join(c.choices) + '"', c.key
+        assert validations.get(col[c.key]) == '"' + ",".join(c.shown) + '"', c.key
     assert validations[col["holders.0.kind"]] == ('"Habitant,Collectif informel,Association,'
                                                   'Établissement scolaire,Entreprise"')
     assert validations[col["holders.0.republican_commitment_signed"]] == '"oui,non"'
