@@ -30,10 +30,17 @@ def help_text(full: str, cmd: click.Command) -> str:
 
 
 def reference(group: click.Group) -> str:
-    """The markdown block between the README's markers."""
+    """The markdown block between the README's markers, in the current language (French
+    unless asked otherwise: ``--lang en`` help is the English of the code)."""
+    from pipeline.cli.localise import localise, restore
+
+    localise(group)
     parts = [START, ""]
-    for full, cmd in walk(group):
-        parts += [f"### `{full}`", "", "```text", help_text(full, cmd), "```", ""]
+    try:
+        for full, cmd in walk(group):
+            parts += [f"### `{full}`", "", "```text", help_text(full, cmd), "```", ""]
+    finally:
+        restore(group)
     parts.append(END)
     return "\n".join(parts)
 

@@ -19,7 +19,7 @@ import click
 
 from pipeline.core.i18n import _, language_from_argv, set_language
 
-__all__ = ["LocalisedGroup", "help_texts", "localise"]
+__all__ = ["LocalisedGroup", "help_texts", "localise", "restore"]
 
 _ORIGINAL = "_fiftyfifty_english_help"
 
@@ -61,6 +61,15 @@ def localise(root: click.Command) -> None:
             setattr(obj, attr, _(inspect.cleandoc(english)) if english else english)
 
 
+def restore(root: click.Command) -> None:
+    """Give every help text of the tree back its English original."""
+    for cmd in _walk(root):
+        for obj, attr in _texts(cmd):
+            originals = obj.__dict__.get(_ORIGINAL, {})
+            if attr in originals:
+                setattr(obj, attr, originals[attr])
+
+
 class LocalisedGroup(click.Group):
     """The root group: chooses the language from ``--lang`` before parsing anything."""
 
@@ -70,7 +79,10 @@ class LocalisedGroup(click.Group):
         argv = list(sys.argv[1:] if args is None else args)
         set_language(language_from_argv(argv))  # None: as the environment asks
         localise(self)
-        return super().main(argv, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            return super().main(argv, prog_name, complete_var, standalone_mode, **extra)
+        finally:  # the tree as written, for whoever uses it next in this process
+            restore(self)
 
 
 def add_help_texts(pot: str) -> int:
