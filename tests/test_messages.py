@@ -3,6 +3,7 @@ compiled, and issue codes stable and documented."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -208,8 +209,7 @@ def test_issue_codes_in_reports_and_json(tmp_path: Path, examples_dir: Path) -> 
     assert any(";rule.commune-share;" in line for line in lines)
     assert any(line.startswith("rural-paths.json;1;") for line in lines)
     code, out = cli("validate", "--json", str(examples_dir))
-    import json
-
+    assert code == 1
     doc = json.loads(out)
     assert all(i["code"] in CODES for i in doc["issues"])
     assert len(doc["records"]) == 6

@@ -30,7 +30,9 @@ _ACTIONS = {"new": N_("new"), "resume": N_("resumed"), "new_version": N_("new ve
             "unchanged": N_("already archived")}
 
 
-def _print_summary(summary: RunSummary, report_path: Path) -> None:
+def _print_summary(summary: RunSummary, report_path: Path, root: Path) -> None:
+    """The conventions produced, each record's problems under it, the counts; every path
+    usable from where the command was typed."""
     from rich.console import Console
     from rich.table import Table
 
@@ -40,7 +42,8 @@ def _print_summary(summary: RunSummary, report_path: Path) -> None:
         table.add_column(col)
     for c in summary.conventions:
         table.add_row(c.id, c.reference, str(c.version), c.status,
-                      _(_ACTIONS.get(c.action, c.action)), c.pdf or "")
+                      _(_ACTIONS.get(c.action, c.action)),
+                      shown_path(root / c.pdf) if c.pdf else "")
     if summary.conventions:
         console.print(table)
     for o in summary.report.outcomes:
@@ -106,7 +109,7 @@ def run_cmd(inputs: tuple[Path, ...], workspace: str | None, draft: bool, worker
             payload["report"] = shown_path(report_path)
             emit_json(payload)
         else:
-            _print_summary(summary, report_path)
+            _print_summary(summary, report_path, ws.root)
     raise SystemExit(EXIT_OK if summary.ok else EXIT_REJECTED)
 
 
