@@ -232,3 +232,25 @@ def test_labels_and_codes_are_both_accepted(label: str) -> None:
         "kind": label, "name": "Les voisins", "address": {
             "street": "1 rue A", "postcode": "62750", "city": "Loos-en-Gohelle"}})
     assert holder.kind == "group"
+
+
+@pytest.mark.libreoffice
+def test_run_never_aborts_on_a_duplicate_reference(tmp_path: Path) -> None:
+    second = minimal()
+    second["title"] = "Un autre projet, même référence"
+    batch = tmp_path / "lot.json"
+    batch.write_text(json.dumps([minimal(), second]), encoding="utf-8")
+    ws = tmp_path / "ws"
+    result = CliRunner().invoke(main, ["run", str(batch), "--workspace", str(ws)],
+                                catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    out = result.output
+    assert "1 accepté, 1 rejeté" in out
+    assert "Rejetée lot.json ligne 2" in out
+    assert "déjà utilisée dans ce lot par lot.json ligne 1" in out
+    again = CliRunner().invoke(main, ["--lang", "en", "run", str(batch), "--workspace",
+                                      str(ws), "--json"], catch_exceptions=False)
+    summary = json.loads(again.output)
+    assert [(c["version"], c["action"]) for c in summary["conventions"]] == [(1, "unchanged")]
+    assert [i["code"] for i in summary["issues"] if i["severity"] == "error"] == [
+        "batch.duplicate-reference"]

@@ -103,9 +103,11 @@ def test_truncated_list_keeps_the_complete_records(tmp_path: Path, catalogue: Ca
 
 def test_ten_megabyte_cell_is_refused_on_its_row(tmp_path: Path, catalogue: Catalogue) -> None:
     header, good = valid_csv_lines()
-    big = good.replace("Jardin partagé", "x" * (10 * 1024 * 1024), 1)
+    big = good.replace("Jardin partagé", "x" * (10 * 1024 * 1024), 1).replace(
+        "TEST-MINIMAL", "TEST-BIG")
     path = tmp_path / "big.csv"
-    path.write_text("\n".join([header, good, big, good]) + "\n", encoding="utf-8")
+    last = good.replace("TEST-MINIMAL", "TEST-LAST")  # one reference, one record
+    path.write_text("\n".join([header, good, big, last]) + "\n", encoding="utf-8")
     report = validate_files([path], catalogue)
     assert [(o.row, o.accepted) for o in report.outcomes] == [(2, True), (3, False), (4, True)]
     (issue,) = check_issues(report)
@@ -117,7 +119,8 @@ def test_ten_megabyte_cell_is_refused_on_its_row(tmp_path: Path, catalogue: Cata
 
 def test_nul_byte_in_a_cell(tmp_path: Path, catalogue: Catalogue) -> None:
     header, good = valid_csv_lines()
-    rows = [good] * 300 + [good.replace("Jardin", "Jar\x00din", 1)]
+    rows = [good.replace("TEST-MINIMAL", f"TEST-{n}") for n in range(300)]
+    rows.append(good.replace("Jardin", "Jar\x00din", 1))
     path = tmp_path / "nul.csv"
     path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
     report = validate_files([path], catalogue)

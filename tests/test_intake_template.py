@@ -83,7 +83,7 @@ def test_xlsx_filled_with_openpyxl_reads_back(tmp_path: Path, catalogue: Catalog
     ws = wb["Projets"]
     col = {c.value: c.column for c in ws[2]}
     good = filled()
-    bad = {**good, "title": "Mauvais dossier", "holders.0.rna": "W12",
+    bad = {**good, "reference": "TEST-BAD", "title": "Mauvais dossier", "holders.0.rna": "W12",
            "schedule.end": "31/02/2027"}
     for row, cells in ((3, good), (4, bad)):
         for key, value in cells.items():
