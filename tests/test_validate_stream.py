@@ -331,8 +331,8 @@ def test_cli_output_is_what_it_was(tmp_path: Path, catalogue: Catalogue) -> None
         lines.append(f"{'ok ' if o.accepted else 'REJECTED':8} {o.source} row {o.row}  "
                      f"{o.reference or ''}")
         for i in o.issues:
-            val = f"  [value : {i.value}]" if i.value else ""
-            lines.append(f"    {i.severity} : {i.field or '(record)'} : {i.message}{val}  "
+            val = f"  [value: {i.value}]" if i.value else ""
+            lines.append(f"    {i.severity}: {i.field or '(record)'}: {i.message}{val}  "
                          f"({i.code})")
     lines.append(f"{report.accepted} accepted, {report.rejected} rejected, "
                  f"{len(report.outcomes)} records.")

@@ -30,14 +30,16 @@ def print_report(report: Report) -> None:
 
 def _report_lines(report: Report) -> Iterator[str]:
     ok, rejected, row = _("ok"), _("REJECTED"), _("row")
-    error, warning, value, record = _("error"), _("warning"), _("value"), _("(record)")
+    error, warning, record = _("error"), _("warning"), _("(record)")
+    line, value = _("{severity}: {field}: {message}"), _("[value: {value}]")
     for o in report.outcomes:
         mark = ok if o.accepted else rejected
         yield f"{mark:8} {o.source} {row} {o.row}  {o.reference or ''}\n"
         for i in o.issues:
-            sev = error if i.severity == "error" else warning
-            val = f"  [{value} : {i.value}]" if i.value else ""
-            yield f"    {sev} : {i.field or record} : {i.message}{val}  ({i.code})\n"
+            text = line.format(severity=error if i.severity == "error" else warning,
+                               field=i.field or record, message=i.message)
+            val = "  " + value.format(value=i.value) if i.value else ""
+            yield f"    {text}{val}  ({i.code})\n"
     yield summary_line(report.accepted, report.rejected, len(report.outcomes)) + "\n"
 
 

@@ -54,8 +54,9 @@ def _print_summary(summary: RunSummary, report_path: Path, root: Path) -> None:
         console.print(f"[{style}]{mark}[/] {o.source} {_('row')} {o.row} {o.reference or ''}",
                       markup=True)
         for i in o.issues:
-            sev = _("error") if i.severity == "error" else _("warning")
-            console.print(f"    {sev} : {i.field or _('(record)')} : {i.message}", markup=False)
+            console.print("    " + _("{severity}: {field}: {message}").format(
+                severity=_("error") if i.severity == "error" else _("warning"),
+                field=i.field or _("(record)"), message=i.message), markup=False)
     warnings = sum(1 for i in summary.report.issues if i.severity == "warning")
     console.print(summary_line(summary.report.accepted, summary.report.rejected,
                                len(summary.report.outcomes), warnings)

@@ -186,8 +186,8 @@ def _pydantic_issues(raw: RawRecord, exc: ValidationError) -> list[Issue]:
         value = "" if err["type"] == "missing" else shorten(err.get("input"))
         if raw.flat and path in raw.flat:
             value = shorten(raw.flat[path])
-        out.append(Issue(raw.source, raw.row, path, f"{title} : {msg}" if title else msg, value,
-                         code=code))
+        text = _("{title}: {message}").format(title=title, message=msg) if title else msg
+        out.append(Issue(raw.source, raw.row, path, text, value, code=code))
     return out
 
 
