@@ -91,7 +91,8 @@ clean:
 	rm -rf $(VENV) demo-out build *.egg-info
 
 # Messages: extract the English message ids (and the command line's help texts), merge
-# them into the French catalogs of each domain, compile the .mo files.
+# them into the French catalogs of each domain, compile the .mo files (click.po holds
+# click's own words, "Usage:"…, kept by hand).
 I18N_KEYWORDS := --no-location --omit-header -k N_ -k ngettext:1,2
 i18n: venv
 	$(BIN)/pybabel extract $(I18N_KEYWORDS) -o pipeline/locale/validation.pot pipeline/intake pipeline/validation schemas
@@ -101,4 +102,5 @@ i18n: venv
 	$(BIN)/pybabel update --no-wrap -N -D cli -i pipeline/locale/cli.pot -d pipeline/locale -l fr
 	$(BIN)/pybabel compile -d pipeline/locale -D validation -l fr
 	$(BIN)/pybabel compile -d pipeline/locale -D cli -l fr
+	$(BIN)/pybabel compile -d pipeline/locale -D click -l fr
 	@rm -f pipeline/locale/*.pot

@@ -10,16 +10,25 @@ English originals are kept, so a second run in another language (tests) starts a
 
 from __future__ import annotations
 
+import gettext
 import inspect
+import os
 import sys
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import click
 
-from pipeline.core.i18n import _, language_from_argv, set_language
+from pipeline.core.i18n import (
+    LOCALE_DIR,
+    _,
+    current_language,
+    language_from_argv,
+    set_language,
+)
 
-__all__ = ["LocalisedGroup", "help_texts", "localise", "restore"]
+__all__ = ["LocalisedGroup", "click_speaks", "help_texts", "localise", "restore"]
 
 _ORIGINAL = "_fiftyfifty_english_help"
 
@@ -80,9 +89,31 @@ class LocalisedGroup(click.Group):
         set_language(language_from_argv(argv))  # None: as the environment asks
         localise(self)
         try:
-            return super().main(argv, prog_name, complete_var, standalone_mode, **extra)
+            with click_speaks(current_language()):
+                return super().main(argv, prog_name, complete_var, standalone_mode, **extra)
         finally:  # the tree as written, for whoever uses it next in this process
             restore(self)
+
+
+@contextmanager
+def click_speaks(lang: str) -> Iterator[None]:
+    """Click's own words ("Usage:", "Show this message and exit."…) in ``lang`` while the
+    command runs: click asks the standard gettext domain, pointed here to our ``click``
+    catalog (``pipeline/locale/fr/LC_MESSAGES/click.po``) and back afterwards."""
+    before_domain = gettext.textdomain()
+    before_env = {var: os.environ.get(var) for var in ("LANGUAGE",)}
+    gettext.bindtextdomain("click", str(LOCALE_DIR))
+    gettext.textdomain("click")
+    os.environ["LANGUAGE"] = lang
+    try:
+        yield
+    finally:
+        gettext.textdomain(before_domain)
+        for var, value in before_env.items():
+            if value is None:
+                os.environ.pop(var, None)
+            else:
+                os.environ[var] = value
 
 
 def add_help_texts(pot: str) -> int:
