@@ -78,6 +78,13 @@ demo: system venv
 	@echo "== 5. Check the whole archive"
 	$(BIN)/fiftyfifty archive verify --workspace $(DEMO_WS)
 	@echo "Done: conventions in $(DEMO_WS)/archive, reports in demo-out/."
+	@echo "== 6. The registry as a clerk reads it: French amounts, dates and history"
+	@set -e; id=$$($(BIN)/fiftyfifty registry list --workspace $(DEMO_WS) --json | $(BIN)/python -c \
+	  'import json,sys; print(next(c["id"] for c in json.load(sys.stdin)["conventions"] if c["reference"]=="FF-2026-SKATEPARK"))'); \
+	$(BIN)/fiftyfifty registry show $$id --workspace $(DEMO_WS)
+	@echo "== 7. A longer intake form (4 holders, 6 money lines), and the messages in English on request"
+	$(BIN)/fiftyfifty intake-template --format xlsx --holders 4 --money-lines 6 -o demo-out/projets-4-porteurs.xlsx
+	$(BIN)/fiftyfifty --lang en validate conventions/examples/skatepark.json
 
 docs: venv
 	$(BIN)/python -m pipeline.cli.docs
@@ -87,3 +94,18 @@ bench: system venv
 
 clean:
 	rm -rf $(VENV) demo-out build *.egg-info
+
+# Messages: extract the English message ids (and the command line's help texts), merge
+# them into the French catalogs of each domain, compile the .mo files (click.po holds
+# click's own words, "Usage:"…, kept by hand).
+I18N_KEYWORDS := --no-location --omit-header -k N_ -k ngettext:1,2
+i18n: venv
+	$(BIN)/pybabel extract $(I18N_KEYWORDS) -o pipeline/locale/validation.pot pipeline/intake pipeline/validation schemas
+	$(BIN)/pybabel extract $(I18N_KEYWORDS) -o pipeline/locale/cli.pot pipeline/cli pipeline/core pipeline/catalogue pipeline/records/registry/db.py pipeline/documents/convert/_checks.py
+	$(BIN)/python -m pipeline.cli.localise pipeline/locale/cli.pot
+	$(BIN)/pybabel update --no-wrap -N -D validation -i pipeline/locale/validation.pot -d pipeline/locale -l fr
+	$(BIN)/pybabel update --no-wrap -N -D cli -i pipeline/locale/cli.pot -d pipeline/locale -l fr
+	$(BIN)/pybabel compile -d pipeline/locale -D validation -l fr
+	$(BIN)/pybabel compile -d pipeline/locale -D cli -l fr
+	$(BIN)/pybabel compile -d pipeline/locale -D click -l fr
+	@rm -f pipeline/locale/*.pot

@@ -10,9 +10,11 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from pipeline.core.i18n import _
+
 __all__ = [
     "CENT", "Amount", "Email", "FrBool", "FrDate", "Insee", "Phone", "PositiveAmount", "Postcode",
-    "Quantity", "Rna", "Siret",
+    "Quantity", "Rna", "Siren", "Siret",
     "Strict", "Text", "Uai", "fr", "parse_amount", "parse_date",
 ]
 
@@ -22,6 +24,7 @@ class Strict(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid", str_strip_whitespace=True, validate_default=True, frozen=False,
+        coerce_numbers_to_str=True,  # a spreadsheet's number in a text field is its text
     )
 
 
@@ -39,7 +42,7 @@ _SPACES = re.compile(r"[\s\u00a0\u202f']")
 def parse_amount(value: Any) -> Any:
     """Accept ``30000``, ``30 000,50``, ``30.000,50 €``, ``1,234.5`` as a Decimal."""
     if isinstance(value, bool):
-        raise ValueError("un montant est attendu")
+        raise ValueError(_("an amount is expected"))
     if type(value) is Decimal:
         return value  # what Decimal(str(value)) gives back, the same value and exponent
     if isinstance(value, int | float | Decimal):
@@ -48,7 +51,7 @@ def parse_amount(value: Any) -> Any:
         return value
     text = _SPACES.sub("", value.replace("€", "").replace("EUR", ""))
     if not text:
-        raise ValueError("montant vide")
+        raise ValueError(_("empty amount"))
     if "," in text and "." in text:
         # The last separator is the decimal one.
         if text.rfind(",") > text.rfind("."):
@@ -62,9 +65,10 @@ def parse_amount(value: Any) -> Any:
     try:
         amount = Decimal(text)
     except InvalidOperation:
-        raise ValueError(f"« {value} » n'est pas un montant (exemple : 1 250,50)") from None
+        raise ValueError(_("« {value} » is not an amount (e.g. 1 250,50)").format(
+            value=value)) from None
     if not amount.is_finite():
-        raise ValueError("montant invalide")
+        raise ValueError(_("invalid amount"))
     return amount
 
 
@@ -74,13 +78,13 @@ _MAX_AMOUNT = Decimal("1e12")
 
 def _two_places(value: Decimal) -> Decimal:
     if abs(value) > _MAX_AMOUNT:
-        raise ValueError("montant démesuré")
+        raise ValueError(_("amount out of all proportion"))
     return value.quantize(CENT)
 
 
 def _not_negative(value: Decimal) -> Decimal:
     if value < 0:
-        raise ValueError("un montant ne peut pas être négatif")
+        raise ValueError(_("an amount cannot be negative"))
     return value
 
 
@@ -115,8 +119,9 @@ def parse_date(value: Any) -> Any:
         if _ISO_DATE.match(text):
             return date.fromisoformat(text[:10])
     except ValueError:
-        raise ValueError(f"« {value} » n'est pas une date qui existe") from None
-    raise ValueError(f"« {value} » n'est pas une date (format attendu : 25/11/2026)")
+        raise ValueError(_("« {value} » is not a date that exists").format(
+            value=value)) from None
+    raise ValueError(_("« {value} » is not a date (expected: 25/11/2026)").format(value=value))
 
 
 FrDate = Annotated[date, BeforeValidator(parse_date)]
@@ -133,7 +138,7 @@ def parse_bool(value: Any) -> Any:
             return True
         if text in _FALSE:
             return False
-        raise ValueError(f"« {value} » : répondez oui ou non")
+        raise ValueError(_("« {value} »: answer yes or no").format(value=value))
     return value
 
 
@@ -158,6 +163,44 @@ def _digits(value: Any) -> Any:
     return _SEPARATORS.sub("", value) if isinstance(value, str) else value
 
 
+def _number_text(value: Any) -> Any:
+    """A spreadsheet's whole number (``62750``, ``62750.0``) as its digits; else unchanged."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return str(value) if value >= 0 else value
+    if isinstance(value, float | Decimal) and value == value and value >= 0 \
+            and value == int(value) and value < 10**15:
+        return str(int(value))
+    return value
+
+
+def fixed_code(length: int, lost: int, letter: bool = False) -> Any:
+    """A before-validator for a code of ``length`` digits (then one letter when ``letter``)
+    that a spreadsheet may have stored as a number: the number becomes text and up to
+    ``lost`` leading zeros that Excel dropped are put back (``6200`` → ``06200``). A code
+    missing more digits is left as it is, for the check to refuse."""
+
+    def restore(value: Any) -> Any:
+        value = _digits(_number_text(value))
+        if not isinstance(value, str):
+            return value
+        body, tail = (value[:-1], value[-1:]) if letter else (value, "")
+        if body.isdigit() and body.isascii() and length - lost <= len(body) < length:
+            return body.zfill(length) + tail
+        return value
+
+    return restore
+
+
+def _phone_number(value: Any) -> Any:
+    """A phone number stored as a number lost its leading 0 (``321698686``)."""
+    text = _number_text(value)
+    if text is not value and isinstance(text, str) and len(text) == 9:
+        return "0" + text
+    return text
+
+
 def luhn_ok(number: str) -> bool:
     total = 0
     for i, ch in enumerate(reversed(number)):
@@ -170,21 +213,29 @@ def luhn_ok(number: str) -> bool:
 
 def _check_siret(value: str) -> str:
     if not _SIRET.fullmatch(value):
-        raise ValueError("un SIRET compte 14 chiffres")
+        raise ValueError(_("a SIRET has 14 digits"))
     # La Poste's establishments follow their own key (sum of digits multiple of 5); its head
     # office (356 000 000 00048) keeps an ordinary Luhn key.
     if value.startswith("356000000"):
         if sum(int(c) for c in value) % 5 and not luhn_ok(value):
-            raise ValueError("clé de contrôle du SIRET incorrecte")
+            raise ValueError(_("wrong check digit in the SIRET"))
     elif not luhn_ok(value):
-        raise ValueError("clé de contrôle du SIRET incorrecte (vérifiez les 14 chiffres)")
+        raise ValueError(_("wrong check digit in the SIRET (check the 14 digits)"))
+    return value
+
+
+def _check_siren(value: str) -> str:
+    if not (len(value) == 9 and value.isdigit() and value.isascii()):
+        raise ValueError(_("a SIREN has 9 digits"))
+    if not luhn_ok(value):
+        raise ValueError(_("wrong check digit in the SIREN (check the 9 digits)"))
     return value
 
 
 def _check_rna(value: str) -> str:
     value = value.upper()
     if not _RNA.fullmatch(value):
-        raise ValueError("un numéro RNA s'écrit W suivi de 9 chiffres (ex. W623001234)")
+        raise ValueError(_("an RNA number is W and 9 digits (e.g. W623001234)"))
     return value
 
 
@@ -194,22 +245,22 @@ _UAI_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
 def _check_uai(value: str) -> str:
     value = value.upper()
     if not _UAI.fullmatch(value):
-        raise ValueError("un code UAI s'écrit 7 chiffres et une lettre (ex. 0620123A)")
+        raise ValueError(_("a UAI code is 7 digits and a letter (e.g. 0620123A)"))
     if _UAI_LETTERS[int(value[:7]) % 23] != value[7]:
-        raise ValueError("lettre clé du code UAI incorrecte")
+        raise ValueError(_("wrong check letter in the UAI code"))
     return value
 
 
 def _check_insee(value: str) -> str:
     value = value.upper()
     if not _INSEE.fullmatch(value):
-        raise ValueError("un code INSEE de commune compte 5 caractères (ex. 62528)")
+        raise ValueError(_("a commune's INSEE code has 5 characters (e.g. 62528)"))
     return value
 
 
 def _check_postcode(value: str) -> str:
     if not _POSTCODE.fullmatch(value):
-        raise ValueError("un code postal compte 5 chiffres")
+        raise ValueError(_("a postcode has 5 digits"))
     return value
 
 
@@ -220,7 +271,7 @@ def _check_phone(value: str) -> str:
     elif raw.startswith("0033"):
         raw = "0" + raw[4:]
     if not _PHONE.fullmatch(raw):
-        raise ValueError("numéro de téléphone français attendu (ex. 03 21 69 86 86)")
+        raise ValueError(_("a French phone number is expected (e.g. 03 21 69 86 86)"))
     return " ".join(raw[i : i + 2] for i in range(0, 10, 2))
 
 
@@ -231,7 +282,7 @@ _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@"
 
 def _check_email(value: str) -> str:
     if len(value) > 254 or not _EMAIL.match(value):
-        raise ValueError("adresse électronique invalide (ex. prenom.nom@exemple.fr)")
+        raise ValueError(_("invalid e-mail address (e.g. prenom.nom@exemple.fr)"))
     return value.lower()
 
 
@@ -244,16 +295,20 @@ def _no_controls(value: str) -> str:
     # A printable text has no character of the "Other" categories, so none of those: the
     # quick test clears most texts, the search settles the others (newlines, tabs, NBSP…).
     if not value.isprintable() and _CONTROLS.search(value):
-        raise ValueError("le texte contient des caractères de contrôle invisibles")
+        raise ValueError(_("the text holds invisible control characters"))
     return value
 
 
-Siret = Annotated[str, BeforeValidator(_digits), AfterValidator(_check_siret)]
+CODE_LENGTHS = {"postcode": 5, "insee": 5, "siret": 14, "siren": 9, "uai": 8}
+"""The fixed-length codes whose leading zeros a spreadsheet loses (UAI: 7 digits, 1 letter)."""
+
+Siret = Annotated[str, BeforeValidator(fixed_code(14, 2)), AfterValidator(_check_siret)]
+Siren = Annotated[str, BeforeValidator(fixed_code(9, 2)), AfterValidator(_check_siren)]
 Rna = Annotated[str, BeforeValidator(_digits), AfterValidator(_check_rna)]
-Uai = Annotated[str, AfterValidator(_check_uai)]
-Insee = Annotated[str, AfterValidator(_check_insee)]
-Postcode = Annotated[str, BeforeValidator(_digits), AfterValidator(_check_postcode)]
-Phone = Annotated[str, AfterValidator(_check_phone)]
+Uai = Annotated[str, BeforeValidator(fixed_code(7, 0, letter=True)), AfterValidator(_check_uai)]
+Insee = Annotated[str, BeforeValidator(fixed_code(5, 1)), AfterValidator(_check_insee)]
+Postcode = Annotated[str, BeforeValidator(fixed_code(5, 1)), AfterValidator(_check_postcode)]
+Phone = Annotated[str, BeforeValidator(_phone_number), AfterValidator(_check_phone)]
 Email = Annotated[str, AfterValidator(_check_email)]
 Text = Annotated[str, Field(max_length=10_000), AfterValidator(_no_controls)]
 """Free text: bounded, no control characters or direction overrides."""

@@ -4,24 +4,31 @@ communication, evaluation, termination, disputes, annexes and signatures."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator
 
 from schemas.base import FrBool, FrDate, PositiveAmount, Quantity, Strict, Text, fr
+from schemas.choices import to_code
 
-LandStatus = Literal["public", "commune_private", "third_party"]
+LandStatus = Annotated[Literal["public", "commune_private", "third_party"],
+                       BeforeValidator(to_code("land_status"))]
 LAND_STATUS_LABELS = {
     "public": "domaine public communal",
     "commune_private": "domaine privé de la commune",
     "third_party": "terrain appartenant à un tiers",
 }
-Owner = Literal["commune", "holders", "third_party"]
+Owner = Annotated[Literal["commune", "holders", "third_party"],
+                  BeforeValidator(to_code("owner"))]
 OWNER_LABELS = {"commune": "la commune", "holders": "les porteurs", "third_party": "un tiers"}
-VolunteerStatus = Literal["occasional_collaborators", "association_volunteers"]
+VolunteerStatus = Annotated[Literal["occasional_collaborators", "association_volunteers"],
+                            BeforeValidator(to_code("volunteer_status"))]
 VOLUNTEER_LABELS = {
     "occasional_collaborators": "collaborateurs occasionnels du service public",
     "association_volunteers": "bénévoles de l'association",
 }
-SigningMode = Literal["electronic", "handwritten"]
+SigningMode = Annotated[Literal["electronic", "handwritten"],
+                        BeforeValidator(to_code("signing_mode"))]
 
 
 class CouncilDecision(Strict):

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator
 
 from schemas.base import CENT, Amount, FrDate, PositiveAmount, Quantity, Strict, Text, fr
+from schemas.choices import to_code
 
-MoneyForm = Literal["direct_purchase", "grant", "service"]
+MoneyForm = Annotated[Literal["direct_purchase", "grant", "service"],
+                      BeforeValidator(to_code("money_form"))]
 MONEY_FORM_LABELS = {
     "direct_purchase": "achat direct par la commune",
     "grant": "subvention versée au porteur",
     "service": "prestation payée par la commune",
 }
-InKindKind = Literal["volunteer_hours", "equipment", "materials", "services"]
+InKindKind = Annotated[Literal["volunteer_hours", "equipment", "materials", "services"],
+                       BeforeValidator(to_code("inkind_kind"))]
 INKIND_LABELS = {
     "volunteer_hours": "heures de bénévolat",
     "equipment": "matériel prêté",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator
 
 from schemas.base import (
     Email,
@@ -19,8 +21,10 @@ from schemas.base import (
     Uai,
     fr,
 )
+from schemas.choices import to_code
 
-HolderKind = Literal["person", "group", "association", "school", "company"]
+HolderKind = Annotated[Literal["person", "group", "association", "school", "company"],
+                       BeforeValidator(to_code("holder_kind"))]
 
 HOLDER_KIND_LABELS: dict[str, str] = {
     "person": "habitant",

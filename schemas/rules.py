@@ -6,11 +6,12 @@ findings into report issues. Errors reject the record; warnings do not."""
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from pipeline.core.i18n import _, ngettext
 from schemas.base import Strict
 from schemas.catalogue import ConventionType
 from schemas.commitments import Amounts
@@ -25,6 +26,8 @@ class Finding:
     field: str
     message: str
     severity: Literal["error", "warning"] = "error"
+    code: str = "rule"
+    """The stable code of the rule (``rule.group-money``…), listed in the README."""
 
 
 def months_between(start: object, end: object) -> float:
@@ -44,9 +47,26 @@ def add_months(day: date, months: int) -> date:
 
 def check(conv: Convention, ctype: ConventionType) -> list[Finding]:
     """Every rule, in clause order."""
-    amounts = conv.amounts  # a computed field: worked out once, not once per rule
-    return [*_schedule(conv, ctype), *_parties(conv), *_money(conv, ctype, amounts),
-            *_land(conv), *_payment(conv, amounts)]
+    return [f for rule in RULES for f in rule(conv, ctype)]
+
+
+def _money_rule(conv: Convention, ctype: ConventionType) -> Iterator[Finding]:
+    return _money(conv, ctype, conv.amounts)
+
+
+def _payment_rule(conv: Convention, ctype: ConventionType) -> Iterator[Finding]:
+    del ctype
+    return _payment(conv, conv.amounts)
+
+
+def _parties_rule(conv: Convention, ctype: ConventionType) -> Iterator[Finding]:
+    del ctype
+    return _parties(conv)
+
+
+def _land_rule(conv: Convention, ctype: ConventionType) -> Iterator[Finding]:
+    del ctype
+    return _land(conv)
 
 
 def _fmt(amount: object) -> str:
@@ -60,41 +80,51 @@ def _pct(value: object) -> str:
 def _schedule(conv: Convention, ctype: ConventionType) -> Iterator[Finding]:
     s = conv.schedule
     if s.end <= s.start:
-        yield Finding("schedule.end", f"la fin des travaux ({s.end:%d/%m/%Y}) doit être après "
-                      f"leur début ({s.start:%d/%m/%Y})")
+        yield Finding("schedule.end", _("the end of the works ({end}) must come after their "
+                                        "start ({start})").format(end=f"{s.end:%d/%m/%Y}",
+                                                                  start=f"{s.start:%d/%m/%Y}"),
+                      code="rule.schedule-order")
         return
     months = months_between(s.start, s.end)
     b = ctype.bounds
     # Calendar months: 1 March to 1 September is six months exactly, not 6.04.
     if s.end < add_months(s.start, b.min_months) or s.end > add_months(s.start, b.max_months):
         length = f"{months:.1f}".replace(".", ",")
-        yield Finding("schedule.end", f"la réalisation dure {length} mois ; une convention "
-                      f"« {ctype.title} » prévoit de {b.min_months} à {b.max_months} mois")
+        yield Finding("schedule.end", _("the works last {length} months; a convention "
+                                        "« {type} » allows {low} to {high} months").format(
+            length=length, type=ctype.title, low=b.min_months, high=b.max_months),
+            code="rule.schedule-length")
     for i, m in enumerate(s.milestones):
         if not s.start <= m.date <= s.end:
             yield Finding(f"schedule.milestones.{i}.date",
-                          "l'étape doit se situer entre le début et la fin des travaux")
+                          _("the milestone must fall between the start and the end of the "
+                            "works"), code="rule.milestone-date")
     if conv.project.request_date > s.start:
-        yield Finding("project.request_date", "la demande est datée après le début des travaux")
+        yield Finding("project.request_date", _("the request is dated after the works start"),
+                      code="rule.request-date")
 
 
 def _guardian_check(person: Strict, path: str, minor: bool, guardian: Guardian | None,
                     start: object) -> Iterator[Finding]:
     birth = getattr(person, "birth_date", None)
     if minor and guardian is None:
-        yield Finding(f"{path}.guardian", "un mineur ne signe rien seul : indiquez son "
-                      "représentant légal (parent ou tuteur)")
+        yield Finding(f"{path}.guardian", _("a minor signs nothing alone: give their legal "
+                                            "guardian (parent or tutor)"),
+                      code="rule.minor-guardian")
     if birth is not None:
         assert isinstance(start, date)
         adult = age_on(birth, start) >= 18
         if adult and minor:
-            yield Finding(f"{path}.birth_date", "la date de naissance indique une personne majeure")
+            yield Finding(f"{path}.birth_date", _("the birth date is that of an adult"),
+                          code="rule.minor-adult")
         if adult and not minor:
-            yield Finding(f"{path}.birth_date", "la date de naissance n'est demandée que pour un "
-                          "mineur (RGPD) : elle ne sera pas imprimée", "warning")
+            yield Finding(f"{path}.birth_date", _("the birth date is only asked for a minor "
+                                                  "(GDPR): it will not be printed"),
+                          "warning", "rule.birth-date-unneeded")
         if not adult and not minor:
-            yield Finding(f"{path}.minor", "la date de naissance indique un mineur : cochez "
-                          "« Mineur » et indiquez son représentant légal")
+            yield Finding(f"{path}.minor", _("the birth date is that of a minor: tick "
+                                             "« Mineur » and give their legal guardian"),
+                          code="rule.minor-unmarked")
 
 
 def _parties(conv: Convention) -> Iterator[Finding]:
@@ -102,24 +132,29 @@ def _parties(conv: Convention) -> Iterator[Finding]:
     for n, h in enumerate(conv.holders):
         p = f"holders.{n}"
         if h.kind == "association" and not h.rna:
-            yield Finding(f"{p}.rna", "une association doit indiquer son numéro RNA")
+            yield Finding(f"{p}.rna", _("an association must give its RNA number"),
+                          code="rule.association-rna")
         if h.kind == "company" and not h.siret:
-            yield Finding(f"{p}.siret", "une entreprise doit indiquer son SIRET")
+            yield Finding(f"{p}.siret", _("a company must give its SIRET"),
+                          code="rule.company-siret")
         if h.kind == "school" and not h.uai:
-            yield Finding(f"{p}.uai", "un établissement scolaire doit indiquer son code UAI")
+            yield Finding(f"{p}.uai", _("a school must give its UAI code"),
+                          code="rule.school-uai")
         if h.kind != "person" and h.representative is None:
-            what = ("une personne nommée doit signer pour le collectif, qui n'a pas de "
-                    "personnalité juridique" if h.kind == "group" else
-                    "indiquez qui représente le porteur et signe pour lui")
-            yield Finding(f"{p}.representative", what)
+            what = (_("a named person must sign for the group, which is not a legal person")
+                    if h.kind == "group" else
+                    _("give who represents the holder and signs for it"))
+            yield Finding(f"{p}.representative", what, code="rule.representative-missing")
         if h.kind == "person":
             if h.representative is not None:
-                yield Finding(f"{p}.representative", "un habitant agit en son nom : pas de "
-                              "représentant (pour un mineur, indiquez son représentant légal)")
+                yield Finding(f"{p}.representative", _(
+                    "an inhabitant acts in their own name: no representative (for a minor, "
+                    "give their legal guardian)"), code="rule.representative-person")
             yield from _guardian_check(h, p, h.minor, h.guardian, start)
         elif h.minor or h.guardian is not None:
-            yield Finding(f"{p}.minor", "seul un habitant peut être mineur ; pour un mineur qui "
-                          "représente un collectif, cochez « Mineur » sur le représentant")
+            yield Finding(f"{p}.minor", _(
+                "only an inhabitant can be a minor; for a minor who represents a group, tick "
+                "« Mineur » on the representative"), code="rule.minor-kind")
         if h.representative is not None:
             r = h.representative
             yield from _guardian_check(r, f"{p}.representative", r.minor, r.guardian, start)
@@ -127,16 +162,18 @@ def _parties(conv: Convention) -> Iterator[Finding]:
             yield from _guardian_check(member, f"{p}.members.{m}", member.minor, member.guardian,
                                        start)
     if conv.has_minors and not conv.insurance.minors_supervision:
-        yield Finding("insurance.minors_supervision", "des mineurs participent : précisez qui "
-                      "les encadre pendant les travaux")
+        yield Finding("insurance.minors_supervision", _(
+            "minors take part: say who supervises them during the works"),
+            code="rule.minors-supervision")
     if not conv.insurance.insurer_notified:
-        yield Finding("insurance.insurer_notified", "l'assureur de la commune doit être informé "
-                      "de la participation de bénévoles (extension de garantie) avant les "
-                      "travaux", "warning")
+        yield Finding("insurance.insurer_notified", _(
+            "the commune's insurer must be told that volunteers take part (extended cover) "
+            "before the works"), "warning", "rule.insurer-notified")
     for n, h in enumerate(conv.holders):
         if h.kind in ("association", "company") and not h.liability_certificate:
-            yield Finding(f"holders.{n}.liability_certificate", f"« {h.name} » doit fournir son "
-                          "attestation d'assurance responsabilité civile (annexe)", "warning")
+            yield Finding(f"holders.{n}.liability_certificate", _(
+                "« {name} » must provide its civil liability insurance certificate "
+                "(annex)").format(name=h.name), "warning", "rule.liability-certificate")
 
 
 def _money(conv: Convention, ctype: ConventionType, amounts: Amounts) -> Iterator[Finding]:
@@ -144,33 +181,41 @@ def _money(conv: Convention, ctype: ConventionType, amounts: Amounts) -> Iterato
     for i, line in enumerate(conv.commune_commitments.money):
         p = f"commune_commitments.money.{i}"
         if line.holder > len(holders):
-            yield Finding(f"{p}.holder", f"il n'y a que {len(holders)} porteur(s)")
+            yield Finding(f"{p}.holder", ngettext("there is only {n} holder",
+                                                  "there are only {n} holders",
+                                                  len(holders)).format(n=len(holders)),
+                          code="rule.money-holder")
             continue
         h = holders[line.holder - 1]
         if line.form == "grant" and h.kind in ("group", "person"):
-            yield Finding(f"{p}.form", f"« {h.name} » ne peut pas recevoir d'argent directement "
-                          "(pas de personnalité juridique) : la commune achète elle-même "
-                          "(direct_purchase)" if h.kind == "group" else
-                          f"une subvention à un particulier (« {h.name} ») n'est pas prévue par le "
-                          "dispositif : la commune achète elle-même (direct_purchase)")
+            yield Finding(f"{p}.form", (_(
+                "« {name} » cannot receive money directly (not a legal person): the commune "
+                "buys itself (direct_purchase)") if h.kind == "group" else _(
+                "a subsidy to a private person (« {name} ») is not part of the scheme: the "
+                "commune buys itself (direct_purchase)")).format(name=h.name),
+                code="rule.group-money")
         if line.form == "grant" and h.kind == "association" and not h.republican_commitment_signed:
-            yield Finding(f"holders.{line.holder - 1}.republican_commitment_signed",
-                          f"l'association « {h.name} » reçoit une subvention : elle doit avoir "
-                          "souscrit le contrat d'engagement républicain")
+            yield Finding(f"holders.{line.holder - 1}.republican_commitment_signed", _(
+                "the association « {name} » receives a subsidy: it must have signed the "
+                "contrat d'engagement républicain").format(name=h.name),
+                code="rule.republican-commitment")
     for n, h in enumerate(holders):
         aid = conv.aid_to_holder(n)
         if h.kind in LEGAL_ENTITY_KINDS and aid > TRANSPARENCY_THRESHOLD:
-            yield Finding(f"holders.{n}", f"aide de {_fmt(aid)} à « {h.name} » (plus de 23 000 €) "
-                          ": les clauses obligatoires (objet, montant, modalités de versement, "
-                          "conditions d'utilisation) sont ajoutées", "warning")
+            yield Finding(f"holders.{n}", _(
+                "aid of {amount} to « {name} » (more than 23,000 €): the mandatory clauses "
+                "(purpose, amount, payment terms, conditions of use) are added").format(
+                amount=_fmt(aid), name=h.name), "warning", "rule.transparency-threshold")
     share = amounts.commune_share
     if share > ctype.bounds.commune_share_warning:
-        yield Finding("commune_commitments", f"la commune finance {_pct(share)} du projet, plus "
-                      f"que les {_pct(ctype.bounds.commune_share_warning)} visés par le dispositif",
-                      "warning")
+        yield Finding("commune_commitments", _(
+            "the commune funds {share} of the project, more than the {target} the scheme "
+            "aims at").format(share=_pct(share), target=_pct(ctype.bounds.commune_share_warning)),
+            "warning", "rule.commune-share")
     if amounts.commune_total == 0 and not conv.commune_commitments.authorisations:
-        yield Finding("commune_commitments", "la commune ne s'engage à rien : ajoutez un apport, "
-                      "une aide technique ou une autorisation")
+        yield Finding("commune_commitments", _(
+            "the commune commits to nothing: add money, technical help or an authorisation"),
+            code="rule.commune-nothing")
 
 
 def _land(conv: Convention) -> Iterator[Finding]:
@@ -178,11 +223,12 @@ def _land(conv: Convention) -> Iterator[Finding]:
     if land is None:
         return
     if land.fee == 0 and not land.free_reason:
-        yield Finding("public_land.free_reason", "une occupation gratuite doit être motivée")
+        yield Finding("public_land.free_reason", _("a free occupation must give its reason"),
+                      code="rule.land-free-reason")
     if land.economic_use and not land.selection_procedure:
-        yield Finding("public_land.selection_procedure", "une occupation du domaine public pour "
-                      "une activité économique exige une procédure de sélection préalable avec "
-                      "publicité (depuis 2017)")
+        yield Finding("public_land.selection_procedure", _(
+            "an occupation of public land for an economic activity requires a prior selection "
+            "procedure with publicity (since 2017)"), code="rule.land-selection")
 
 
 def _payment(conv: Convention, amounts: Amounts) -> Iterator[Finding]:
@@ -192,8 +238,15 @@ def _payment(conv: Convention, amounts: Amounts) -> Iterator[Finding]:
     total = sum(s.amount for s in steps)
     grants = amounts.commune_money
     if total != grants:
-        yield Finding("payment.schedule", f"l'échéancier totalise {_fmt(total)} mais l'apport "
-                      f"financier de la commune est de {_fmt(grants)}")
+        yield Finding("payment.schedule", _(
+            "the payment schedule totals {total} but the commune's money commitment is "
+            "{money}").format(total=_fmt(total), money=_fmt(grants)),
+            code="rule.payment-schedule")
 
 
-__all__ = ["Finding", "add_months", "check", "months_between"]
+RULES: tuple[Callable[[Convention, ConventionType], Iterable[Finding]], ...] = (
+    _schedule, _parties_rule, _money_rule, _land_rule, _payment_rule)
+"""The groups of rules, in clause order; each may be run alone on a partly valid record
+(a group that reaches a field the record lacks raises ``AttributeError``)."""
+
+__all__ = ["RULES", "Finding", "add_months", "check", "months_between"]

@@ -45,3 +45,13 @@ def _fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     """Documents are dated by $FIFTYFIFTY_TODAY when set: tests use a fixed day."""
     monkeypatch.setenv("FIFTYFIFTY_TODAY", FIXED_TODAY.isoformat())
     os.environ.setdefault("TZ", "UTC")
+
+
+@pytest.fixture
+def english() -> Iterator[None]:
+    """Messages in English for this test (the program's default is French)."""
+    from pipeline.core.i18n import set_language
+
+    set_language("en")
+    yield
+    set_language(None)

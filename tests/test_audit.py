@@ -154,6 +154,7 @@ def test_temp_files_are_listed_apart_and_pending_is_incomplete(ws: Workspace) ->
     assert kinds == {("incomplete", "registry.sqlite#conventions/FF_2026_004")}
 
 
+@pytest.mark.usefixtures("english")
 def test_missing_registry_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(RegistryError, match="No registry"):
         verify_archive(Workspace(tmp_path / "nothing"))

@@ -58,6 +58,7 @@ def test_unknown_type_names_the_known_ones(catalogue: Catalogue) -> None:
     assert "nope.yaml" in info.value.msg and "fifty-fifty" in info.value.msg
 
 
+@pytest.mark.usefixtures("english")
 @pytest.mark.parametrize("changes, key", [
     ({"bounds": {"min_months": 7, "max_months": 6}}, "key bounds"),
     ({"bounds": {"max_months": "six"}}, "key bounds.max_months"),
@@ -81,6 +82,7 @@ def test_bad_type_file_names_file_and_key(cat_dir: Path, changes: dict[str, obje
     assert info.value.exit_code == 3
 
 
+@pytest.mark.usefixtures("english")
 @pytest.mark.parametrize("content, words", [
     ("id: [unclosed\n", "not valid YAML"),
     ("- a\n- b\n", "mapping"),
@@ -97,13 +99,14 @@ def test_unreadable_type_file(cat_dir: Path, content: str, words: str) -> None:
 def test_bad_profile_fails_at_load(cat_dir: Path) -> None:
     path = cat_dir / "commune.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["commune"]["insee"] = "6252"
+    data["commune"]["insee"] = "625"  # too short even once a lost zero is put back
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ConfigError) as info:
         Catalogue.load(cat_dir)
     assert "commune.yaml" in info.value.msg and "key commune.insee" in info.value.msg
 
 
+@pytest.mark.usefixtures("english")
 def test_missing_profile_or_folder(cat_dir: Path, tmp_path: Path) -> None:
     (cat_dir / "commune.yaml").unlink()
     with pytest.raises(ConfigError, match=r"commune\.yaml: file not found"):

@@ -293,6 +293,7 @@ def test_stop_all_conversions_ends_a_background_batch(tmp_path: Path, fake_soffi
     assert processes_with(out) == []
 
 
+@pytest.mark.usefixtures("english")
 def test_missing_soffice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FIFTYFIFTY_SOFFICE", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))

@@ -173,6 +173,7 @@ def test_csv_labels_rows_before_the_header_keep_spreadsheet_rows(tmp_path: Path)
         "Jardin partagé du square des Tilleuls", "Deuxième", "Cinquième"]
 
 
+@pytest.mark.usefixtures("english")
 def test_csv_without_a_header_row(tmp_path: Path) -> None:
     path = tmp_path / "f.csv"
     path.write_text("a;b\n" * 10, encoding="utf-8")

@@ -22,6 +22,8 @@ from pipeline.validation.validator import validate_files
 MINIMAL = Path(__file__).parent / "data" / "intake" / "minimal.json"
 HEADER = "title;holders.0.name\n"
 
+pytestmark = pytest.mark.usefixtures("english")  # the messages asserted in English
+
 
 def minimal() -> dict[str, Any]:
     data: dict[str, Any] = json.loads(MINIMAL.read_text(encoding="utf-8"))
@@ -101,9 +103,11 @@ def test_truncated_list_keeps_the_complete_records(tmp_path: Path, catalogue: Ca
 
 def test_ten_megabyte_cell_is_refused_on_its_row(tmp_path: Path, catalogue: Catalogue) -> None:
     header, good = valid_csv_lines()
-    big = good.replace("Jardin partagé", "x" * (10 * 1024 * 1024), 1)
+    big = good.replace("Jardin partagé", "x" * (10 * 1024 * 1024), 1).replace(
+        "TEST-MINIMAL", "TEST-BIG")
     path = tmp_path / "big.csv"
-    path.write_text("\n".join([header, good, big, good]) + "\n", encoding="utf-8")
+    last = good.replace("TEST-MINIMAL", "TEST-LAST")  # one reference, one record
+    path.write_text("\n".join([header, good, big, last]) + "\n", encoding="utf-8")
     report = validate_files([path], catalogue)
     assert [(o.row, o.accepted) for o in report.outcomes] == [(2, True), (3, False), (4, True)]
     (issue,) = check_issues(report)
@@ -115,7 +119,8 @@ def test_ten_megabyte_cell_is_refused_on_its_row(tmp_path: Path, catalogue: Cata
 
 def test_nul_byte_in_a_cell(tmp_path: Path, catalogue: Catalogue) -> None:
     header, good = valid_csv_lines()
-    rows = [good] * 300 + [good.replace("Jardin", "Jar\x00din", 1)]
+    rows = [good.replace("TEST-MINIMAL", f"TEST-{n}") for n in range(300)]
+    rows.append(good.replace("Jardin", "Jar\x00din", 1))
     path = tmp_path / "nul.csv"
     path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
     report = validate_files([path], catalogue)
@@ -163,7 +168,7 @@ def test_unknown_convention_type_is_a_record_issue(tmp_path: Path,
         path = tmp_path / "t.json"
         path.write_text(json.dumps({**minimal(), "convention_type": type_id}), encoding="utf-8")
         issue = only_issue(path, catalogue)
-        assert issue.field == "convention_type" and "inconnu" in issue.message
+        assert issue.field == "convention_type" and "unknown type" in issue.message
 
 
 # ------------------------------------------------------------------ XLSX

@@ -59,7 +59,8 @@ def test_xlsx_has_labels_comments_and_drop_downs(tmp_path: Path) -> None:
     assert labels[col["holders.0.address.postcode"] - 1] == "Porteurs 1 – Adresse – Code postal *"
     comment = ws.cell(row=1, column=col["holders.0.kind"]).comment
     assert comment is not None and "association" in comment.text
-    assert "Valeurs : person, group, association, school, company" in comment.text
+    assert ("Valeurs : Habitant (person), Collectif informel (group), Association "
+            "(association), Établissement scolaire (school), Entreprise (company)") in comment.text
     validations = {}
     for dv in ws.data_validations.dataValidation:
         for rng in dv.sqref.ranges:
@@ -67,8 +68,9 @@ def test_xlsx_has_labels_comments_and_drop_downs(tmp_path: Path) -> None:
     enumerated = [c for c in columns() if c.choices]
     assert len(enumerated) > 10
     for c in enumerated:
-        assert validations.get(col[c.key]) == '"' + ",".join(c.choices) + '"', c.key
-    assert validations[col["holders.0.kind"]] == '"person,group,association,school,company"'
+        assert validations.get(col[c.key]) == '"' + ",".join(c.shown) + '"', c.key
+    assert validations[col["holders.0.kind"]] == ('"Habitant,Collectif informel,Association,'
+                                                  'Établissement scolaire,Entreprise"')
     assert validations[col["holders.0.republican_commitment_signed"]] == '"oui,non"'
     assert col["title"] not in validations
     help_rows = list(wb["Aide"].iter_rows(min_row=2, values_only=True))
@@ -81,7 +83,7 @@ def test_xlsx_filled_with_openpyxl_reads_back(tmp_path: Path, catalogue: Catalog
     ws = wb["Projets"]
     col = {c.value: c.column for c in ws[2]}
     good = filled()
-    bad = {**good, "title": "Mauvais dossier", "holders.0.rna": "W12",
+    bad = {**good, "reference": "TEST-BAD", "title": "Mauvais dossier", "holders.0.rna": "W12",
            "schedule.end": "31/02/2027"}
     for row, cells in ((3, good), (4, bad)):
         for key, value in cells.items():
@@ -117,15 +119,17 @@ def test_csv_template_filled_reads_back(tmp_path: Path, catalogue: Catalogue) ->
 def test_json_template(tmp_path: Path, catalogue: Catalogue) -> None:
     path = make(tmp_path, "json")
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert data["holders"][0]["kind"] == "person|group|association|school|company"
+    assert data["holders"][0]["kind"] is None
     assert data["holders"][0]["address"] == {"street": None, "postcode": None, "city": None}
     assert "commune" not in data and "signatories_override" not in data
     assert "amounts" not in data
-    # Validated untouched, the skeleton is refused field by field, not with a crash.
+    # Validated untouched, the skeleton is refused for its missing fields only: null is empty.
     report = validate_files([path], catalogue)
     assert report.rejected == 1
+    assert {i.code for i in report.issues} == {"schema.missing"}
     fields = {i.field for i in report.issues}
-    assert {"title", "holders.0.kind", "schedule.start"} <= fields
+    assert {"title", "holders", "schedule"} <= fields
+    assert len(report.issues) < 12
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "json"])

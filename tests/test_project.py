@@ -37,7 +37,7 @@ def test_init_creates_an_editable_folder_and_never_overwrites(tmp_path: Path) ->
     assert Catalogue.load(root / "conventions").type_ids() == ["fifty-fifty"]
     edited = root / "conventions" / "commune.yaml"
     edited.write_text(edited.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="nothing was changed"):
+    with pytest.raises(ConfigError, match=r"nothing was changed|rien n’a été modifié"):
         project.init_project(root)
     assert edited.read_text(encoding="utf-8").endswith("# edited\n")
 

@@ -68,6 +68,7 @@ def test_open_sets_wal_foreign_keys_and_records_migrations(tmp_path: Path) -> No
         assert applied_migrations(r.connection) == [m[0] for m in MIGRATIONS]
 
 
+@pytest.mark.usefixtures("english")
 def test_open_refuses_missing_or_corrupt_registry(tmp_path: Path) -> None:
     with pytest.raises(RegistryError, match="No registry"):
         Registry.open(tmp_path / "none.sqlite", create=False)

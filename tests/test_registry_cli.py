@@ -83,6 +83,7 @@ def test_list_text_and_json(cli: click.Group, ws: Workspace) -> None:
     assert json.loads(out) == {"conventions": []}
 
 
+@pytest.mark.usefixtures("english")
 def test_show_has_signatories_documents_and_history(cli: click.Group, ws: Workspace) -> None:
     code, out = run(cli, "registry", "show", "FF_2026_001", "--json", "-w", str(ws.root))
     assert code == 0
@@ -98,6 +99,7 @@ def test_show_has_signatories_documents_and_history(cli: click.Group, ws: Worksp
     assert "holder-1" in text and "not signed" in text and "History:" in text
 
 
+@pytest.mark.usefixtures("english")
 def test_show_unknown_and_missing_workspace(cli: click.Group, ws: Workspace,
                                             tmp_path: Path) -> None:
     code, out = run(cli, "registry", "show", "FF_2026_404", "-w", str(ws.root))
@@ -124,6 +126,7 @@ def test_export_csv_file_opens_in_excel(cli: click.Group, ws: Workspace,
     assert first["id"] == "FF_2026_001" and len(first["documents"]) == 3
 
 
+@pytest.mark.usefixtures("english")
 def test_archive_verify_exit_codes(cli: click.Group, ws: Workspace) -> None:
     code, out = run(cli, "archive", "verify", "-w", str(ws.root))
     assert code == 0 and "OK" in out

@@ -67,7 +67,7 @@ def test_intake_commands_are_registered() -> None:
 
 @pytest.mark.parametrize("path", [(), *_commands(main)], ids=lambda p: " ".join(p) or "main")
 def test_help_shows_an_example(path: tuple[str, ...]) -> None:
-    result = CliRunner().invoke(main, [*path, "--help"])
+    result = CliRunner().invoke(main, ["--lang", "en", *path, "--help"])
     assert result.exit_code == 0
     assert "Example:" in result.output
     example = result.output.split("Example:", 1)[1]

@@ -91,13 +91,18 @@ def test_insee_including_corsica() -> None:
     assert accepts(Insee, "62528") == "62528"
     assert accepts(Insee, "2a004") == "2A004"
     assert accepts(Insee, "2B033") == "2B033"
-    for bad in ("2C004", "6252", "625280", "A2528"):
+    assert accepts(Insee, "6252") == "06252"  # a zero Excel dropped, put back
+    assert accepts(Insee, 6252) == "06252"
+    for bad in ("2C004", "625", "625280", "A2528"):
         assert "INSEE" in refuses(Insee, bad)
 
 
 def test_postcode() -> None:
     assert accepts(Postcode, "62 750") == "62750"
-    for bad in ("6275", "627500", "62A50"):
+    assert accepts(Postcode, 62750) == "62750"
+    assert accepts(Postcode, "6200") == "06200"  # a zero Excel dropped, put back
+    assert accepts(Postcode, 6200.0) == "06200"
+    for bad in ("627", "627500", "62A50"):
         assert "code postal" in refuses(Postcode, bad)
 
 

@@ -95,7 +95,8 @@ def test_not_a_docx_and_missing(tmp_path: Path) -> None:
 def test_cli_checks_the_catalogue_templates_by_default(cli: click.Group) -> None:
     result = CliRunner().invoke(cli, ["templates", "check"])
     assert result.exit_code == 0, result.output
-    assert "fifty-fifty.docx" in result.output and "1 template(s) ok" in result.output
+    assert "fifty-fifty.docx" in result.output and "1 modèle correct, 0 avec des problèmes." \
+        in result.output
 
 
 def test_cli_exit_1_and_json_on_bad_templates(cli: click.Group) -> None:

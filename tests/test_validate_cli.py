@@ -53,13 +53,14 @@ HOSTILE = {
 def test_valid_file_exits_0(examples_dir: Path) -> None:
     result = run("validate", str(MINIMAL), str(examples_dir / "skatepark.json"))
     assert result.exit_code == 0, result.output
-    assert "2 accepted, 0 rejected, 2 records." in result.output
-    assert "warning: commune_commitments" in result.output   # skate-park share 79,9 %
+    assert "2 acceptés, 0 rejeté, 2 enregistrements." in result.output
+    assert "avertissement : commune_commitments" in result.output   # skate-park share 79,9 %
 
 
 def test_rejected_row_exits_1(tmp_path: Path) -> None:
-    path = write_rows(tmp_path / "batch.csv", [flat(), flat({"schedule.end": "31/02/2027"})])
-    result = run("validate", str(path))
+    path = write_rows(tmp_path / "batch.csv", [flat(), flat({"schedule.end": "31/02/2027",
+                                                             "reference": "TEST-2"})])
+    result = run("--lang", "en", "validate", str(path))
     assert result.exit_code == 1
     assert "REJECTED batch.csv row 3" in result.output
     assert "schedule.end" in result.output and "31/02/2027" in result.output
@@ -71,14 +72,15 @@ def test_json_output_is_one_document(examples_dir: Path) -> None:
     doc: dict[str, Any] = json.loads(result.stdout)
     assert doc["valid"] is False
     assert doc["stats"] == {"records": 6, "accepted": 5, "rejected": 1,
-                            "errors": 4, "warnings": 4}
+                            "errors": 5, "warnings": 4}
     errors = [i for i in doc["issues"] if i["severity"] == "error"]
     assert {(i["source"], i["row"]) for i in errors} == {("public-meeting-2026-11.csv", 4)}
     assert {i["field"] for i in errors} == {
         "holders.0.siret", "holders.0.email", "project.request_date",
-        "commune_commitments.money.0.amount"}
+        "commune_commitments.money.0.amount",
+        "schedule.end"}  # a rule whose fields are valid, told in the same pass
     for issue in doc["issues"]:
-        assert set(issue) == {"source", "row", "field", "message", "value", "severity"}
+        assert set(issue) == {"source", "row", "field", "message", "value", "severity", "code"}
 
 
 def test_json_output_valid(tmp_path: Path) -> None:
@@ -96,18 +98,20 @@ def test_csv_report_for_excel(tmp_path: Path) -> None:
     assert raw.startswith(b"\xef\xbb\xbf")
     text = raw.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
-    assert rows[0] == ["source", "row", "reference", "status", "severity", "field", "message",
-                       "value"]
+    assert rows[0] == ["source", "row", "reference", "status", "severity", "code", "field",
+                       "message", "value"]
     body = rows[1:]
     assert {(r[0], r[1], r[2], r[3]) for r in body} == {
-        ("batch.csv", "3", "FF-HOSTILE", "rejected")}
-    by_field = {r[5]: r for r in body}
+        ("batch.csv", "3", "FF-HOSTILE", "rejected"), ("batch.csv", "2", "TEST-MINIMAL",
+                                                        "accepted")}
+    by_field = {r[6]: r for r in body if r[3] == "rejected"}
     assert set(by_field) == {"holders.0.email", "holders.0.address.postcode", "holders.0.rna"}
-    assert "adresse électronique invalide" in by_field["holders.0.email"][6]
+    assert "adresse électronique invalide" in by_field["holders.0.email"][7]
+    assert by_field["holders.0.email"][5] == "schema.format"
     # The original values are listed, and no cell can start a formula.
-    assert by_field["holders.0.email"][7] == "'" + HOSTILE["holders.0.email"]
-    assert by_field["holders.0.address.postcode"][7] == "'" + HOSTILE["holders.0.address.postcode"]
-    assert by_field["holders.0.rna"][7] == "'" + HOSTILE["holders.0.rna"]
+    assert by_field["holders.0.email"][8] == "'" + HOSTILE["holders.0.email"]
+    assert by_field["holders.0.address.postcode"][8] == "'" + HOSTILE["holders.0.address.postcode"]
+    assert by_field["holders.0.rna"][8] == "'" + HOSTILE["holders.0.rna"]
     for row in body:
         for cell in row:
             assert not cell.startswith(("=", "+", "-", "@")), cell
@@ -131,7 +135,7 @@ def test_json_report_lists_rejected_values(tmp_path: Path) -> None:
 def test_missing_input_is_a_usage_error(tmp_path: Path) -> None:
     result = run("validate", str(tmp_path / "absent.csv"))
     assert result.exit_code == 2
-    assert "absent.csv: no such file" in result.stderr
+    assert "absent.csv : fichier introuvable" in result.stderr
     assert "Traceback" not in result.output
 
 

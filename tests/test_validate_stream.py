@@ -121,13 +121,17 @@ def old_csv_report(report: Report) -> str:
     """The CSV report as it was written, in memory."""
     buf = io.StringIO()
     w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
-    w.writerow(["source", "row", "reference", "status", "severity", "field", "message",
-                "value"])
+    w.writerow(["source", "row", "reference", "status", "severity", "code", "field",
+                "message", "value"])
     for o in sorted(report.outcomes, key=lambda o: o.accepted):
+        status = "rejected" if not o.accepted else "warned" if o.issues else "accepted"
+        if not o.issues:  # every record is listed, with its status
+            w.writerow([o.source, str(o.row), neutralise_cell(o.reference or ""), status,
+                        "", "", "", "", ""])
         for i in o.issues:
             w.writerow([neutralise_cell(c) for c in [
-                i.source, str(i.row), o.reference or "", "accepted" if o.accepted else
-                "rejected", i.severity, i.field, i.message, i.value]])
+                i.source, str(i.row), o.reference or "", status, i.severity, i.code, i.field,
+                i.message, i.value]])
     return "\ufeff" + buf.getvalue()
 
 
@@ -314,10 +318,11 @@ def test_validate_files_spools_and_keeps_order(tmp_path: Path, catalogue: Catalo
     assert [o.row for o in report.outcomes] == list(range(2, 2 * pool.BATCH + 7))
 
 
+@pytest.mark.usefixtures("english")
 def test_cli_output_is_what_it_was(tmp_path: Path, catalogue: Catalogue) -> None:
     path = mixed_csv(tmp_path / "m.csv", 30)
     report = Report(outcomes_of(validate_files([path], catalogue, workers=1)))
-    out = CliRunner().invoke(main, ["validate", str(path), "--json"])
+    out = CliRunner().invoke(main, ["--lang", "en", "validate", str(path), "--json"])
     assert out.exit_code == 1
     assert out.output == json.dumps(report.to_dict(), ensure_ascii=False, indent=2,
                                     default=str) + "\n"
@@ -327,8 +332,9 @@ def test_cli_output_is_what_it_was(tmp_path: Path, catalogue: Catalogue) -> None
                      f"{o.reference or ''}")
         for i in o.issues:
             val = f"  [value: {i.value}]" if i.value else ""
-            lines.append(f"    {i.severity}: {i.field or '(record)'}: {i.message}{val}")
+            lines.append(f"    {i.severity}: {i.field or '(record)'}: {i.message}{val}  "
+                         f"({i.code})")
     lines.append(f"{report.accepted} accepted, {report.rejected} rejected, "
                  f"{len(report.outcomes)} records.")
-    out = CliRunner().invoke(main, ["validate", str(path)])
+    out = CliRunner().invoke(main, ["--lang", "en", "validate", str(path)])
     assert out.output == "\n".join(lines) + "\n"

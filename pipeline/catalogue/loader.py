@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from pipeline.catalogue.project import project_dir
 from pipeline.core.errors import ConfigError
+from pipeline.core.i18n import _
 from schemas.catalogue import CommuneProfile, ConventionType
 
 ENV_CATALOGUE = "FIFTYFIFTY_CATALOGUE"
@@ -31,11 +32,13 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
+        raise ConfigError(_("{path}: file not found").format(path=path)) from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+        raise ConfigError(_("{path}: not valid YAML ({reason})").format(path=path,
+                                                                      reason=exc)) from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of keys at the top level")
+        raise ConfigError(_("{path}: expected a mapping of keys at the top level").format(
+            path=path))
     return data
 
 
@@ -56,7 +59,8 @@ def load_type(path: Path) -> ConventionType:
     except ValidationError as exc:
         raise _explain(path, exc) from None
     if ctype.id != path.stem:
-        raise ConfigError(f"{path}: key id is {ctype.id!r} but the file is named {path.name!r}")
+        raise ConfigError(_("{path}: key id is {id} but the file is named {name}").format(
+            path=path, id=repr(ctype.id), name=repr(path.name)))
     return ctype
 
 
@@ -79,9 +83,9 @@ class Catalogue:
     def load(cls, given: str | os.PathLike[str] | None = None) -> Catalogue:
         root = catalogue_dir(given)
         if not root.is_dir():
-            raise ConfigError(f"{root}: catalogue folder not found")
+            raise ConfigError(_("{path}: catalogue folder not found").format(path=root))
         cat = cls(root)
-        _ = cat.profile  # fail early on a bad profile
+        cat.profile  # noqa: B018 -- fail early on a bad profile
         return cat
 
     @cached_property
@@ -96,8 +100,8 @@ class Catalogue:
         if type_id not in self._types:
             path = self.root / f"{type_id}.yaml"
             if not path.is_file():
-                raise ConfigError(f"{path}: no such convention type "
-                                  f"(known: {', '.join(self.type_ids()) or 'none'})")
+                raise ConfigError(_("{path}: no such convention type (known: {known})").format(
+                    path=path, known=", ".join(self.type_ids()) or "-"))
             self._types[type_id] = load_type(path)
         return self._types[type_id]
 

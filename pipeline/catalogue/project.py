@@ -20,6 +20,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from pipeline.core.errors import ConfigError
+from pipeline.core.i18n import _, ngettext
 
 __all__ = [
     "ENV_HOME",
@@ -54,8 +55,8 @@ def defaults_root() -> Path:
     source = Path(str(resources.files("pipeline"))).parent
     if (source / "conventions" / "commune.yaml").is_file():
         return source
-    raise ConfigError("The default convention types are missing from this installation.",
-                      hint="Reinstall fiftyfifty, or point --project at a commune folder.")
+    raise ConfigError(_("The default convention types are missing from this installation."),
+                      hint=_("Reinstall fiftyfifty, or point --project at a commune folder."))
 
 
 def project_dir() -> Path:
@@ -108,10 +109,10 @@ def init_project(folder: str | os.PathLike[str]) -> InitResult:
     clashes = [rel for _, rel in pairs if (root / rel).exists()]
     if clashes:
         raise ConfigError(
-            f"{root} already holds {clashes[0]}"
-            + (f" and {len(clashes) - 1} other file(s)" if len(clashes) > 1 else "")
-            + "; nothing was changed.",
-            hint="Choose a new folder, or edit the existing one.")
+            ngettext("{root} already holds {file}; nothing was changed.",
+                     "{root} already holds {file} and {more} other files; nothing was changed.",
+                     len(clashes)).format(root=root, file=clashes[0], more=len(clashes) - 1),
+            hint=_("Choose a new folder, or edit the existing one."))
     created = []
     for src, rel in pairs:
         (root / rel).parent.mkdir(parents=True, exist_ok=True)

@@ -3,16 +3,23 @@
 Each command parses its options, calls the library and picks the exit code:
 0 all good; 1 records rejected or a verification failed; 2 usage error; 3 fatal.
 Commands are imported only when used (:mod:`pipeline.cli.lazy`), so ``--help`` is instant.
+
+Messages are French by default, English with ``--lang en`` (or ``LANG=en*``): the
+language is read from the arguments before anything is parsed, so that the help itself
+is in that language (see :mod:`pipeline.cli.localise`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import Any
 
 import click
 
 from pipeline.cli.lazy import LazyEntry, LazyGroup
-from pipeline.core.i18n import _
+from pipeline.cli.localise import LocalisedGroup, localise
+from pipeline.core.i18n import LANGUAGES, _
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -32,20 +39,47 @@ COMMANDS: dict[str, LazyEntry] = {
 """Every top-level command: the modules that register it and its line in ``--help``."""
 
 
-@click.group(cls=LazyGroup, entries=COMMANDS, translate=_, context_settings=CONTEXT_SETTINGS)
+class RootGroup(LocalisedGroup, LazyGroup):
+    """Commands loaded on demand; while a command line runs, each command loaded is given
+    its help in the clerk's language (outside a run, the tree stays as written)."""
+
+    _running = False
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        self._running = True
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            self._running = False
+
+    def _load(self, modules: Sequence[str]) -> None:
+        super()._load(modules)
+        if self._running:
+            localise(self)
+
+    def load_all(self) -> None:
+        """Import every command (for the documentation and the message catalogs)."""
+        for entry in COMMANDS.values():
+            self._load(entry.modules)
+
+
+@click.group(cls=RootGroup, entries=COMMANDS, translate=_, context_settings=CONTEXT_SETTINGS)
 @click.version_option(package_name="fiftyfifty")
 @click.option("--verbose", "-v", is_flag=True, help="Show debug logs and tracebacks.")
+@click.option("--lang", type=click.Choice(LANGUAGES), default=None,
+              help="Language of the messages: fr (default) or en (also LANG=en_*).")
 @click.option("--project", "-p", type=click.Path(file_okay=False), default=None,
               help="The commune's folder of conventions/ and templates/ (default: "
               "$FIFTYFIFTY_HOME, else the current folder if it has one, else the defaults).")
 @click.pass_context
-def main(ctx: click.Context, verbose: bool, project: str | None) -> None:
+def main(ctx: click.Context, verbose: bool, lang: str | None, project: str | None) -> None:
     """Turn citizen-initiative intake forms into numbered, signed, archived conventions.
 
     \b
     Example:
       fiftyfifty run conventions/examples/*.json --workspace ws
     """
+    del lang  # read before parsing, by LocalisedGroup
     ctx.ensure_object(dict)
     ctx.obj["verbose"] = verbose
     if project:
@@ -58,4 +92,4 @@ def main(ctx: click.Context, verbose: bool, project: str | None) -> None:
     )
 
 
-__all__ = ["COMMANDS", "main"]
+__all__ = ["COMMANDS", "RootGroup", "main"]

@@ -7,17 +7,29 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from pipeline.core.errors import PipelineError
+from pipeline.core.i18n import _
 from pipeline.core.workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("fiftyfifty")
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_FATAL = 0, 1, 2, 3
+
+
+def shown_path(path: Path | str) -> str:
+    """``path`` as the clerk can use it from where the command was typed: relative to the
+    current folder when it lies inside it, else absolute."""
+    full = Path(path).absolute()
+    try:
+        return str(full.relative_to(Path.cwd()))
+    except ValueError:
+        return str(full)
 
 
 def workspace_option(func: F) -> F:
@@ -61,24 +73,25 @@ def guarded() -> Iterator[None]:
     except PipelineError as exc:
         if verbose_enabled():
             log.exception("fatal")
-        click.echo(f"Error: {exc}", err=True)
+        click.echo(_("Error: {message}").format(message=_(exc.msg)), err=True)
+        if exc.hint:
+            click.echo(_(exc.hint), err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
+        click.echo(_("Interrupted."), err=True)
         sys.exit(130)
     except (click.exceptions.Exit, click.ClickException, SystemExit):
         raise
     except OSError as exc:
         if verbose_enabled():
             log.exception("fatal")
-        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-        click.echo(f"Error: {exc.strerror or exc}{where}", err=True)
+        where = f" ({shown_path(exc.filename)})" if getattr(exc, "filename", None) else ""
+        click.echo(_("Error: {message}").format(message=f"{exc.strerror or exc}{where}"),
+                   err=True)
         sys.exit(EXIT_FATAL)
     except Exception as exc:
         if verbose_enabled():
             raise
-        click.echo(
-            f"Error: unexpected failure ({type(exc).__name__}: {exc}). "
-            "Run again with --verbose for details.", err=True,
-        )
+        click.echo(_("Error: unexpected failure ({kind}: {detail}). Run again with --verbose "
+                     "for details.").format(kind=type(exc).__name__, detail=exc), err=True)
         sys.exit(EXIT_FATAL)

@@ -30,10 +30,19 @@ def help_text(full: str, cmd: click.Command) -> str:
 
 
 def reference(group: click.Group) -> str:
-    """The markdown block between the README's markers."""
+    """The markdown block between the README's markers, in the current language (French
+    unless asked otherwise: ``--lang en`` help is the English of the code)."""
+    from pipeline.cli.localise import click_speaks, localise, restore
+    from pipeline.core.i18n import current_language
+
+    localise(group)
     parts = [START, ""]
-    for full, cmd in walk(group):
-        parts += [f"### `{full}`", "", "```text", help_text(full, cmd), "```", ""]
+    try:
+        with click_speaks(current_language()):
+            for full, cmd in walk(group):
+                parts += [f"### `{full}`", "", "```text", help_text(full, cmd), "```", ""]
+    finally:
+        restore(group)
     parts.append(END)
     return "\n".join(parts)
 

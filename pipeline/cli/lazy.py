@@ -8,6 +8,7 @@ asking for the help of one command imports the modules that register it (each mo
 
 from __future__ import annotations
 
+import gettext
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -64,5 +65,6 @@ class LazyGroup(click.Group):
                 if not cmd.hidden:
                     rows.append((name, cmd.get_short_help_str(formatter.width)))
         if rows:
-            with formatter.section(self._translate("Commands")):
+            # Click's own word, through the gettext domain click itself uses.
+            with formatter.section(gettext.gettext("Commands")):
                 formatter.write_dl(rows)

@@ -8,6 +8,7 @@ import click
 
 from pipeline.catalogue.project import init_project
 from pipeline.cli.common import EXIT_OK, emit_json, guarded, json_option
+from pipeline.core.i18n import _, ngettext
 
 
 @click.command("init")
@@ -31,8 +32,10 @@ def init_cmd(folder: Path, as_json: bool) -> None:
     if as_json:
         emit_json(result.to_dict())
     else:
-        click.echo(f"Created {result.root} ({len(result.files)} files).")
-        click.echo(f"Edit {result.root / 'conventions' / 'commune.yaml'} first.")
+        click.echo(ngettext("Created {folder} ({n} file).", "Created {folder} ({n} files).",
+                            len(result.files)).format(folder=result.root, n=len(result.files)))
+        click.echo(_("Edit {profile} first: the commune's name, SIRET and mayor.").format(
+            profile=result.root / "conventions" / "commune.yaml"))
     raise SystemExit(EXIT_OK)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,9 +16,11 @@ from pipeline.cli.common import (
     get_workspace,
     guarded,
     json_option,
+    shown_path,
     workspace_option,
 )
 from pipeline.core.files import write_atomic
+from pipeline.core.i18n import N_, _, ngettext
 from pipeline.records.audit import AuditReport, verify_archive
 from pipeline.records.registry import STATUSES, ConventionRow, Registry, export_csv, export_json
 from pipeline.records.registry.export import holder_names
@@ -54,7 +55,7 @@ def list_cmd(status: str | None, type_id: str | None, year: int | None,
             emit_json({"conventions": [r.to_dict() for r in rows]})
             return
         if not rows:
-            click.echo("No convention matches.")
+            click.echo(_("No convention matches."))
         for row in rows:
             click.echo(_line(row))
 
@@ -90,31 +91,86 @@ def show_cmd(convention_id: str, workspace: str | None, as_json: bool) -> None:
     with guarded(), _open(workspace) as reg:
         row = reg.get(convention_id)
         if row is None:
-            click.echo(f"Error: no convention {convention_id} in the registry.", err=True)
+            click.echo(_("Error: no convention {id} in the registry.").format(id=convention_id),
+                       err=True)
             sys.exit(EXIT_USAGE)
         data = show_payload(reg, row)
         if as_json:
             emit_json(data)
             return
-        click.echo(f"{row.id}  {row.title}")
-        click.echo(f"  type {row.type_id}, reference {row.reference}, status {row.status},"
-                   f" version {row.version}")
-        click.echo(f"  holders: {holder_names(row.holders) or '-'}")
-        click.echo(f"  commune {row.commune_amount} €, in kind {row.inkind_value} €,"
-                   f" {row.start} → {row.end}, upkeep until {row.commitment_end or '-'}")
-        click.echo("Signatories:")
-        for sig in data["signatories"]:
-            state = f"signed {sig['signed_at']}" if sig["signed"] else "not signed"
-            click.echo(f"  {sig.get('key', '?'):<12} {sig.get('name', ''):<30} {state}")
-        click.echo("Documents:")
-        for doc in data["documents"]:
-            click.echo(f"  v{doc['version']} {doc['kind']:<7} {doc['path']}  "
-                       f"{doc['size']} bytes  sha256 {doc['sha256']}")
-        click.echo("History:")
-        for ev in data["events"]:
-            details = json.dumps(ev["details"], ensure_ascii=False, sort_keys=True)
-            click.echo(f"  #{ev['seq']} {ev['at']}  {ev['action']:<12} {ev['actor']:<12}"
-                       f" {details}")
+        for line in show_lines(row, data):
+            click.echo(line)
+
+
+_ACTIONS = {
+    "allocated": N_("number allocated"), "new_version": N_("new version"),
+    "status": N_("status changed"), "document": N_("document filed"),
+    "signed": N_("signed"),
+}
+
+
+def _when(stamp: object) -> str:
+    """An ISO time stamp as ``25/11/2026 10:30`` (UTC as stored); as given when unreadable."""
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return str(stamp)
+    return f"{moment:%d/%m/%Y %H:%M}"
+
+
+def _what(action: str, details: dict[str, Any]) -> str:
+    """The few words that say what an event did."""
+    if action == "allocated":
+        return _("reference {reference}, version {version}").format(
+            reference=details.get("reference", "?"), version=details.get("version", 1))
+    if action == "new_version":
+        return _("version {old} → {new}").format(old=details.get("from_version", "?"),
+                                                 new=details.get("to_version", "?"))
+    if action == "status":
+        return f"{details.get('from', '?')} → {details.get('to', '?')}"
+    if action == "document":
+        return f"{details.get('kind', '?')} v{details.get('version', '?')} " \
+               f"{details.get('path', '')}"
+    if action == "signed":
+        return _("by {signer} ({signatory})").format(signer=details.get("signer", "?"),
+                                                    signatory=details.get("signatory", "?"))
+    return ", ".join(f"{k}: {v}" for k, v in sorted(details.items()) if k != "summary")
+
+
+def show_lines(row: ConventionRow, data: dict[str, Any]) -> list[str]:
+    """``registry show`` for a clerk: French amounts and dates, a readable history."""
+    from pipeline.documents.frenchfmt import amount_fr, date_short
+
+    lines = [f"{row.id}  {row.title}",
+             "  " + _("type {type}, reference {reference}, status {status}, version "
+                      "{version}").format(type=row.type_id, reference=row.reference,
+                                          status=row.status, version=row.version),
+             "  " + _("holders: {names}").format(names=holder_names(row.holders) or "-"),
+             "  " + _("commune {money}, in kind {inkind}, from {start} to {end}, upkeep "
+                      "until {until}").format(
+                 money=amount_fr(row.commune_amount), inkind=amount_fr(row.inkind_value),
+                 start=date_short(row.start), end=date_short(row.end),
+                 until=date_short(row.commitment_end) or "-"),
+             _("Signatories:")]
+    for sig in data["signatories"]:
+        state = (_("signed on {when}").format(when=_when(sig["signed_at"])) if sig["signed"]
+                 else _("not signed"))
+        lines.append(f"  {sig.get('key', '?'):<12} {sig.get('name', ''):<30} {state}")
+    lines.append(_("Documents:"))
+    for doc in data["documents"]:
+        lines.append(f"  v{doc['version']} {doc['kind']:<7} {doc['path']}  "
+                     + ngettext("{n} byte", "{n} bytes", doc["size"]).format(
+                         n=f"{doc['size']:,}".replace(",", "\u202f"))
+                     + f"  sha256 {doc['sha256'][:16]}…")
+    lines.append(_("History:"))
+    for ev in data["events"]:
+        action = ev["action"]
+        label = _(_ACTIONS[action]) if action in _ACTIONS else action
+        lines.append(f"  {_when(ev['at'])}  {label:<22} {ev['actor']:<16} "
+                     f"{_what(action, ev['details'] or {})}")
+    return lines
 
 
 @click.command("export")
@@ -144,25 +200,34 @@ def export_cmd(fmt: str, output: Path | None, status: str | None, year: int | No
             return
         output.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(output, text.encode("utf-8"))
-        click.echo(f"{len(rows)} conventions written to {output}", err=True)
+        click.echo(ngettext("{n} convention written to {path}",
+                            "{n} conventions written to {path}", len(rows)).format(
+            n=len(rows), path=shown_path(output)), err=True)
 
 
 def _print_report(report: AuditReport) -> None:
-    click.echo(f"Archive {report.workspace / 'archive'}: {report.conventions} conventions,"
-               f" {report.files_checked} files hashed, {report.events} events"
-               f" (chain head {report.chain_head[:16]}…).")
+    click.echo(_("Archive {path}: {conventions}, {files}, {events} (chain head {head}…).").format(
+        path=shown_path(report.workspace / "archive"),
+        conventions=ngettext("{n} convention", "{n} conventions",
+                             report.conventions).format(n=report.conventions),
+        files=ngettext("{n} file hashed", "{n} files hashed",
+                       report.files_checked).format(n=report.files_checked),
+        events=ngettext("{n} event", "{n} events", report.events).format(n=report.events),
+        head=report.chain_head[:16]))
     for tmp in report.temp_files:
-        click.echo(f"  note: leftover temp file {report.workspace / tmp} (removed by the next"
-                   " store)")
+        click.echo("  " + _("note: leftover temp file {path} (removed by the next store)").format(
+            path=shown_path(report.workspace / tmp)))
     if report.valid:
-        click.echo("OK: every file is present, intact and registered; the history is intact.")
+        click.echo(_("OK: every file is present, intact and registered; the history is "
+                     "intact."))
         return
-    click.echo(f"{len(report.problems)} problem(s):")
+    click.echo(ngettext("{n} problem:", "{n} problems:", len(report.problems)).format(
+        n=len(report.problems)))
     for p in report.problems:
-        click.echo(f"  [{p.kind}] {report.workspace / p.path}: {p.message}")
+        click.echo(f"  [{p.kind}] {shown_path(report.workspace / p.path)}: {p.message}")
         if p.expected or p.found:
-            click.echo(f"      expected: {p.expected}")
-            click.echo(f"      found:    {p.found}")
+            click.echo("      " + _("expected: {value}").format(value=p.expected))
+            click.echo("      " + _("found:    {value}").format(value=p.found))
 
 
 @click.command("verify")

@@ -16,39 +16,52 @@ from pipeline.cli.common import (
     get_workspace,
     guarded,
     json_option,
+    shown_path,
     workspace_option,
 )
-from pipeline.cli.intake_cmds import catalogue_option
+from pipeline.cli.intake_cmds import catalogue_option, summary_line
+from pipeline.core.i18n import N_, _
 from pipeline.documents.convert import terminate_on_sigterm
 from pipeline.runner import RunOptions, RunSummary, run_batch
 from pipeline.validation.reports import write_report
 from pipeline.validation.validator import check_inputs
 
+_ACTIONS = {"new": N_("new"), "resume": N_("resumed"), "new_version": N_("new version"),
+            "unchanged": N_("already archived")}
 
-def _print_summary(summary: RunSummary, report_path: Path) -> None:
+
+def _print_summary(summary: RunSummary, report_path: Path, root: Path) -> None:
+    """The conventions produced, each record's problems under it, the counts; every path
+    usable from where the command was typed."""
     from rich.console import Console
     from rich.table import Table
 
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-    table = Table(title="Conventions", show_lines=False)
-    for col in ("ID", "Reference", "Version", "Status", "Done", "PDF"):
+    table = Table(title=_("Conventions"), show_lines=False)
+    for col in (_("ID"), _("Reference"), _("Version"), _("Status"), _("Done"), _("PDF")):
         table.add_column(col)
     for c in summary.conventions:
         table.add_row(c.id, c.reference, str(c.version), c.status,
-                      "already archived" if c.action == "unchanged" else c.action, c.pdf or "")
+                      _(_ACTIONS.get(c.action, c.action)),
+                      shown_path(root / c.pdf) if c.pdf else "")
     if summary.conventions:
         console.print(table)
-    rejected = [o for o in summary.report.outcomes if not o.accepted]
-    if rejected:
-        console.print("[bold red]Rejected records[/]")
-        for o in rejected:
-            console.print(f"  {o.source} row {o.row} {o.reference or ''}")
-            for i in o.issues:
-                if i.severity == "error":
-                    console.print(f"    {i.field or '(record)'}: {i.message}", markup=False)
+    for o in summary.report.outcomes:
+        if not o.issues:
+            continue
+        mark = _("Accepted with warnings") if o.accepted else _("Rejected")
+        style = "yellow" if o.accepted else "bold red"
+        console.print(f"[{style}]{mark}[/] {o.source} {_('row')} {o.row} {o.reference or ''}",
+                      markup=True)
+        for i in o.issues:
+            console.print("    " + _("{severity}: {field}: {message}").format(
+                severity=_("error") if i.severity == "error" else _("warning"),
+                field=i.field or _("(record)"), message=i.message), markup=False)
     warnings = sum(1 for i in summary.report.issues if i.severity == "warning")
-    console.print(f"{summary.report.accepted} accepted, {summary.report.rejected} rejected, "
-                  f"{warnings} warning(s). Report: {report_path}")
+    console.print(summary_line(summary.report.accepted, summary.report.rejected,
+                               len(summary.report.outcomes), warnings)
+                  + " " + _("Report: {path}").format(path=shown_path(report_path)),
+                  markup=False)
 
 
 @click.command("run")
@@ -94,10 +107,10 @@ def run_cmd(inputs: tuple[Path, ...], workspace: str | None, draft: bool, worker
         write_report(summary.report, report_path)
         if as_json:
             payload = summary.to_dict()
-            payload["report"] = str(report_path)
+            payload["report"] = shown_path(report_path)
             emit_json(payload)
         else:
-            _print_summary(summary, report_path)
+            _print_summary(summary, report_path, ws.root)
     raise SystemExit(EXIT_OK if summary.ok else EXIT_REJECTED)
 
 
@@ -105,8 +118,9 @@ def _run_with_progress(paths: list[Path], options: RunOptions) -> RunSummary:
     from rich.console import Console
     from rich.progress import Progress
 
+    names = {"validated": _("validated"), "converted": _("converted"), "archived": _("archived")}
     with Progress(transient=True, console=Console(stderr=True)) as bar:
-        tasks = {s: bar.add_task(s, total=None) for s in ("validated", "converted", "archived")}
+        tasks = {s: bar.add_task(names[s], total=None) for s in names}
 
         def advance(stage: str, n: int) -> None:
             bar.advance(tasks[stage], n)

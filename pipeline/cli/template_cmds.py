@@ -7,7 +7,15 @@ from pathlib import Path
 import click
 
 from pipeline.catalogue.loader import Catalogue
-from pipeline.cli.common import EXIT_OK, EXIT_REJECTED, emit_json, guarded, json_option
+from pipeline.cli.common import (
+    EXIT_OK,
+    EXIT_REJECTED,
+    emit_json,
+    guarded,
+    json_option,
+    shown_path,
+)
+from pipeline.core.i18n import _, ngettext
 from pipeline.documents.template_check import TemplateReport, check_template
 
 
@@ -24,15 +32,18 @@ def print_reports(reports: list[TemplateReport]) -> None:
     """One line per template, then one indented line per problem."""
     for report in reports:
         if report.ok:
-            click.echo(f"ok       {report.template}")
+            click.echo(f"{_('ok'):8} {shown_path(report.template)}")
             continue
-        click.echo(f"PROBLEMS {report.template}")
+        click.echo(f"{_('PROBLEMS'):8} {shown_path(report.template)}")
         for problem in report.problems:
             excerpt = f"  « {problem.excerpt} »" if problem.excerpt else ""
             click.echo(f"    {problem.location}:{excerpt}")
             click.echo(f"        {problem.message}")
     bad = sum(not r.ok for r in reports)
-    click.echo(f"{len(reports) - bad} template(s) ok, {bad} with problems.")
+    click.echo(_("{ok}, {bad}.").format(
+        ok=ngettext("{n} template ok", "{n} templates ok", len(reports) - bad).format(
+            n=len(reports) - bad),
+        bad=ngettext("{n} with problems", "{n} with problems", bad).format(n=bad)))
 
 
 @click.group("templates")

@@ -18,7 +18,8 @@ import os
 from functools import cache
 from pathlib import Path
 
-__all__ = ["LANGUAGES", "_", "current_language", "ngettext", "set_language"]
+__all__ = ["LANGUAGES", "N_", "_", "current_language", "language_from_argv", "ngettext",
+           "set_language"]
 
 LANGUAGES = ("fr", "en")
 """The languages the application speaks; the first is the default."""
@@ -29,11 +30,40 @@ _chosen: str | None = None
 
 
 def set_language(lang: str | None) -> None:
-    """Choose the language for the rest of the process (``None``: back to the default)."""
+    """Choose the language for the rest of the process and the processes it starts
+    (``None``: back to what the environment asks)."""
     global _chosen
     if lang is not None and lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(LANGUAGES)}")
     _chosen = lang
+
+
+def chosen_language() -> str | None:
+    """The language set by :func:`set_language`, or ``None`` (the environment decides)."""
+    return _chosen
+
+
+def language_from_argv(argv: list[str]) -> str | None:
+    """The value of ``--lang fr|en`` (or ``--lang=en``) among the arguments, if any: read
+    before the commands build their help, which is already in the chosen language."""
+    for n, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--lang" and n + 1 < len(argv):
+            value = argv[n + 1]
+        elif arg.startswith("--lang="):
+            value = arg.removeprefix("--lang=")
+        else:
+            continue
+        value = value.strip().lower()
+        return value if value in LANGUAGES else None
+    return None
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for translation without translating it now (it is passed to
+    :func:`_` later, when the language is known)."""
+    return message
 
 
 def current_language() -> str:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from pipeline.core.i18n import _
 from pipeline.intake.record import RawRecord
 from pipeline.intake.record import fail as _fail
 from pipeline.intake.rows import MAX_CELL, Row, records, sheet_items
@@ -52,7 +53,7 @@ class _JsonStream:
         self.buf = self.buf[self.pos:] + data
         self.pos = 0
         if len(self.buf) > MAX_RECORD_BYTES * 4:
-            raise ValueError("a single record is larger than 8 MB")
+            raise ValueError(_("a single record is larger than 8 MB"))
         return True
 
     def peek(self) -> str:
@@ -92,7 +93,8 @@ def read_json(path: Path) -> Iterator[RawRecord]:
     try:
         handle = path.open("r", encoding="utf-8-sig", errors="strict")
     except OSError as exc:
-        yield _fail(name, 0, f"cannot open the file: {exc.strerror}")
+        yield _fail(name, 0, _("cannot open the file: {reason}").format(reason=exc.strerror),
+                    code="intake.unreadable")
         return
     number = 0
     with handle:
@@ -100,7 +102,7 @@ def read_json(path: Path) -> Iterator[RawRecord]:
         try:
             first = stream.peek()
             if not first:
-                yield _fail(name, 0, "the file is empty")
+                yield _fail(name, 0, _("the file is empty"), code="intake.empty")
                 return
             in_list = first == "["
             if in_list:
@@ -109,33 +111,64 @@ def read_json(path: Path) -> Iterator[RawRecord]:
                 c = stream.peek()
                 if (in_list and c == "]") or not c:
                     if in_list and not c:
-                        yield _fail(name, number + 1, "the list is not closed by ]: "
-                                    "is the file complete?")
+                        yield _fail(name, number + 1, _("the list is not closed by ]: "
+                                                        "is the file complete?"),
+                                    code="intake.json")
                     return
                 if in_list and number:
                     if c != ",":
-                        yield _fail(name, number + 1, "a comma is missing between records")
+                        yield _fail(name, number + 1, _("a comma is missing between records"),
+                                    code="intake.json")
                         return
                     stream.skip()
                 number += 1
                 yield _json_record(name, number, stream.value())
         except json.JSONDecodeError as exc:
-            yield _fail(name, number, f"not valid JSON near line {stream.line_of(exc)}, "
-                        f"column {exc.colno}: {exc.msg} (is the file complete?)")
+            yield _fail(name, number, _("not valid JSON near line {line}, column {column}: "
+                                        "{reason} (is the file complete?)").format(
+                line=stream.line_of(exc), column=exc.colno, reason=exc.msg), code="intake.json")
         except RecursionError:
-            yield _fail(name, number, "the JSON is nested too deeply")
+            yield _fail(name, number, _("the JSON is nested too deeply"), code="intake.too-deep")
         except UnicodeDecodeError:
-            yield _fail(name, max(number, 1), "the file is not UTF-8 text (save it as UTF-8 "
-                        "JSON)")
+            yield _fail(name, max(number, 1), _("the file is not UTF-8 text (save it as UTF-8 "
+                                                "JSON)"), code="intake.encoding")
         except ValueError as exc:
-            yield _fail(name, number, str(exc))
+            yield _fail(name, number, str(exc), code="intake.too-large")
 
 
 def _json_record(name: str, number: int, obj: Any) -> RawRecord:
     if not isinstance(obj, dict):
-        return _fail(name, number, f"expected an object {{…}}, found {type(obj).__name__}",
-                     obj)
-    return RawRecord(name, number, obj)
+        return _fail(name, number, _("expected an object {{…}}, found {kind}").format(
+            kind=type(obj).__name__), obj, code="intake.not-object")
+    return RawRecord(name, number, without_nulls(obj))
+
+
+def without_nulls(obj: dict[str, Any]) -> dict[str, Any]:
+    """``null`` means empty: a member whose value is ``null`` is left out, and so is an
+    object or list left empty once its nulls are gone (``{"name": null}``, ``[null]``), so
+    the empty template (``intake-template --format json``) reads as an empty record."""
+    out: dict[str, Any] = {}
+    for key, value in obj.items():
+        kept = _kept(value)
+        if kept is not _GONE:
+            out[key] = kept
+    return out
+
+
+_GONE = object()
+
+
+def _kept(value: Any) -> Any:
+    """``value`` without its nulls, or ``_GONE`` when nothing is left of it."""
+    if value is None:
+        return _GONE
+    if isinstance(value, dict) and value:
+        inner = without_nulls(value)
+        return inner if inner else _GONE
+    if isinstance(value, list) and value:
+        items = [kept for kept in map(_kept, value) if kept is not _GONE]
+        return items if items else _GONE
+    return value
 
 
 # ------------------------------------------------------------------ CSV
@@ -175,26 +208,29 @@ def _csv_items(path: Path) -> Iterator[RawRecord | Row]:
     try:
         handle, _enc = _decode_stream(path)
     except OSError as exc:
-        yield _fail(name, 0, f"cannot open the file: {exc.strerror}")
+        yield _fail(name, 0, _("cannot open the file: {reason}").format(reason=exc.strerror),
+                    code="intake.unreadable")
         return
     with handle:
         try:
             sample = handle.read(8192)
             if "\x00" in sample:
-                yield _fail(name, 1, "the file contains NUL bytes: it is not a CSV text file "
-                            "(was it saved as a spreadsheet?)")
+                yield _fail(name, 1, _("the file contains NUL bytes: it is not a CSV text file "
+                                       "(was it saved as a spreadsheet?)"), code="intake.encoding")
                 return
             if not sample.strip():
-                yield _fail(name, 0, "the file is empty")
+                yield _fail(name, 0, _("the file is empty"), code="intake.empty")
                 return
             handle.seek(0)
             csv.field_size_limit(CSV_FIELD_LIMIT)
             reader = csv.reader(handle, delimiter=_sniff_delimiter(sample))
             yield from sheet_items(name, _csv_rows(reader))
         except UnicodeDecodeError:
-            yield _fail(name, 0, "the file's text encoding is not readable (save as CSV UTF-8)")
+            yield _fail(name, 0, _("the file's text encoding is not readable (save as CSV "
+                                   "UTF-8)"), code="intake.encoding")
         except csv.Error as exc:
-            yield _fail(name, 0, f"the CSV is malformed: {exc}")
+            yield _fail(name, 0, _("the CSV is malformed: {reason}").format(reason=exc),
+                        code="intake.csv")
 
 
 def _csv_rows(reader: Iterator[list[str]]) -> Iterator[list[Any] | csv.Error]:
@@ -223,16 +259,18 @@ def _xlsx_guard(path: Path) -> str | None:
                 total += info.file_size
                 if info.compress_size and info.file_size / info.compress_size > MAX_XLSX_RATIO \
                         and info.file_size > 10_000_000:
-                    return f"the workbook part {info.filename} expands suspiciously (zip bomb?)"
+                    return _("the workbook part {part} expands suspiciously (zip bomb?)").format(
+                        part=info.filename)
                 if total > MAX_XLSX_UNCOMPRESSED:
-                    return "the workbook expands to more than 200 MB: refused"
+                    return _("the workbook expands to more than 200 MB: refused")
                 if info.filename.endswith(".xml") and info.file_size < 50_000_000:
                     with zf.open(info) as part:
                         head = part.read(4096)
                     if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                        return f"the workbook part {info.filename} declares XML entities: refused"
+                        return _("the workbook part {part} declares XML entities: "
+                                 "refused").format(part=info.filename)
     except zipfile.BadZipFile:
-        return "the file is not an Excel workbook (.xlsx)"
+        return _("the file is not an Excel workbook (.xlsx)")
     return None
 
 
@@ -247,12 +285,13 @@ def _xlsx_items(path: Path) -> Iterator[RawRecord | Row]:
     name = path.name
     problem = _xlsx_guard(path)
     if problem:
-        yield _fail(name, 0, problem)
+        yield _fail(name, 0, problem, code="intake.workbook")
         return
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on a damaged file
-        yield _fail(name, 0, f"the workbook cannot be read ({type(exc).__name__})")
+        yield _fail(name, 0, _("the workbook cannot be read ({reason})").format(
+            reason=type(exc).__name__), code="intake.workbook")
         return
     try:
         ws = wb["Projets"] if "Projets" in wb.sheetnames else wb.worksheets[0]
@@ -277,10 +316,11 @@ def read_items(path: Path) -> Iterator[RawRecord | Row]:
     """:func:`read_records`, a sheet's data rows left as :class:`Row` items."""
     reader = _ITEM_READERS.get(path.suffix.lower())
     if reader is None:
-        yield _fail(path.name, 0, f"unsupported file type {path.suffix!r} "
-                    "(use .json, .csv or .xlsx)")
+        yield _fail(path.name, 0, _("unsupported file type {suffix} (use .json, .csv or "
+                                    ".xlsx)").format(suffix=repr(path.suffix)),
+                    code="intake.file-type")
         return
     if not path.is_file():
-        yield _fail(path.name, 0, "file not found")
+        yield _fail(path.name, 0, _("file not found"), code="intake.not-found")
         return
     yield from reader(path)

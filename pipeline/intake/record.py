@@ -19,6 +19,7 @@ class RawRecord:
     issues: list[Issue] = field(default_factory=list)
 
 
-def fail(source: str, row: int, message: str, value: object = "") -> RawRecord:
-    """A record that could not be read, carrying the problem."""
-    return RawRecord(source, row, None, issues=[Issue(source, row, "", message, shorten(value))])
+def fail(source: str, row: int, message: str, value: object = "", *, code: str) -> RawRecord:
+    """A record that could not be read, carrying the problem (``code``: its issue code)."""
+    return RawRecord(source, row, None, issues=[Issue(source, row, "", message, shorten(value),
+                                                      code=code)])

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.core.i18n import _
 from pipeline.core.issues import Issue, shorten
 from pipeline.intake.flat import FlatKeyError, is_empty, unflatten
 from pipeline.intake.layout import Layout, layout
@@ -81,23 +82,24 @@ def sheet_items(name: str, rows: Iterator[list[Any] | csv.Error]) -> Iterator[Ra
     header: Header | None = None
     for line_no, cells in enumerate(rows, start=1):
         if isinstance(cells, csv.Error):
-            yield fail(name, line_no, f"the row cannot be read: {cells}")
+            yield fail(name, line_no, _("the row cannot be read: {reason}").format(reason=cells),
+                       code="intake.csv")
             continue
         if header is None:
             texts = [str(c).strip() if c is not None else "" for c in cells]
             if "title" in texts or any(t.startswith("holders.") for t in texts):
                 header = Header.of(texts)
             elif line_no >= 5:
-                yield fail(name, 1, "no header row of field names found in the first rows "
-                           "(expected columns like title, holders.0.name: see "
-                           "`fiftyfifty intake-template`)")
+                yield fail(name, 1, _("no header row of field names found in the first rows "
+                                      "(expected columns like title, holders.0.name: see "
+                                      "`fiftyfifty intake-template`)"), code="intake.no-header")
                 return
             continue
         if all(is_empty(c) for c in cells):
             continue
         yield Row(name, line_no, header, cells)
     if header is None:
-        yield fail(name, 1, "no header row of field names found")
+        yield fail(name, 1, _("no header row of field names found"), code="intake.no-header")
 
 
 def records(items: Iterator[RawRecord | Row]) -> Iterator[RawRecord]:
@@ -117,19 +119,22 @@ def _row_record(name: str, line_no: int, header: list[str], cells: list[Any]) ->
         if col.startswith("#"):
             continue  # a comment column, e.g. the errors of a rejected-rows file
         if not col:
-            issues.append(Issue(name, line_no, f"column {i + 1}", "a value stands in a column "
-                                "without a header", shorten(value)))
+            issues.append(Issue(name, line_no, f"column {i + 1}", _("a value stands in a column "
+                                "without a header"), shorten(value),
+                                code="intake.no-column-name"))
             continue
         if isinstance(value, str):
             if value[:1] == "'" and value[1:2] in ("=", "+", "-", "@"):
                 value = value[1:]  # undo the neutralisation of our own reports
             if len(value) > MAX_CELL:
-                issues.append(Issue(name, line_no, col, f"the cell holds {len(value):,} "
-                                    f"characters (at most {MAX_CELL:,})", shorten(value)))
+                issues.append(Issue(name, line_no, col, _("the cell holds {count} characters "
+                                                          "(at most {limit})").format(
+                    count=f"{len(value):,}", limit=f"{MAX_CELL:,}"), shorten(value),
+                    code="intake.cell-too-long"))
                 continue
             if "\x00" in value:
-                issues.append(Issue(name, line_no, col, "the cell contains a NUL byte",
-                                    shorten(value)))
+                issues.append(Issue(name, line_no, col, _("the cell contains a NUL byte"),
+                                    shorten(value), code="intake.nul-byte"))
                 continue
         flat[col] = value
     if issues:
@@ -156,5 +161,6 @@ def _flat_record(name: str, line_no: int, flat: dict[str, Any]) -> RawRecord:
         data = unflatten(flat)
     except FlatKeyError as exc:
         return RawRecord(name, line_no, None, flat=flat,
-                         issues=[Issue(name, line_no, "", f"bad column name: {exc}")])
+                         issues=[Issue(name, line_no, "", _("bad column name: {reason}").format(
+                             reason=exc), code="intake.column-name")])
     return RawRecord(name, line_no, data, flat=flat)

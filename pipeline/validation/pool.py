@@ -58,11 +58,13 @@ def cpu_count() -> int:
 
 
 def outcome(validator: Validator, item: RawRecord | Row) -> RecordOutcome:
-    """A record's outcome for the report (an accepted record's values are not kept)."""
+    """A record's outcome for the report (an accepted record's values are not kept, but
+    the reference it gives, for the batch's check of duplicates)."""
     raw = item.record() if isinstance(item, Row) else item
     result = validator.validate(raw).outcome()
     if result.accepted:
-        result.raw = {}
+        given = result.raw.get("reference")
+        result.raw = {"reference": given} if isinstance(given, str) and given.strip() else {}
     return result
 
 

@@ -69,7 +69,8 @@ class Report:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self._head(), "issues": [i.to_dict() for i in self.issues]}
+        return {**self._head(), "records": [_record_dict(o) for o in self.outcomes],
+                "issues": [i.to_dict() for i in self.issues]}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
@@ -80,12 +81,19 @@ class Report:
         by piece, so that a large report is never held whole (the rejected records' values
         appended as :func:`write_report` does)."""
         lists: dict[str, Iterable[Any]] = {
+            "records": (_record_dict(o) for o in self.outcomes),
             "issues": (i.to_dict() for o in self.outcomes for i in o.issues)}
         if rejected_records:
             lists["rejected_records"] = (
                 {"source": o.source, "row": o.row, "reference": o.reference, "values": o.raw}
                 for o in self.outcomes if not o.accepted)
         return _json_object(self._head(), lists, default)
+
+
+def _record_dict(o: RecordOutcome) -> dict[str, Any]:
+    """One record's line of the report: where it is, its reference and its status."""
+    return {"source": o.source, "row": o.row, "reference": o.reference or "",
+            "status": outcome_status(o)}
 
 
 def _json_object(head: dict[str, Any], lists: dict[str, Iterable[Any]],
@@ -144,21 +152,35 @@ _json_text = json.encoder.encode_basestring
 """A text as JSON writes it with ``ensure_ascii=False``."""
 
 
-REPORT_COLUMNS = ["source", "row", "reference", "status", "severity", "field", "message", "value"]
+REPORT_COLUMNS = ["source", "row", "reference", "status", "severity", "code", "field", "message",
+                  "value"]
+"""The CSV report's columns: one row per issue, and one for each record without any, so
+that every record is listed with its status: ``rejected``, ``warned`` (accepted with
+warnings) or ``accepted``."""
+
+
+def outcome_status(o: RecordOutcome) -> str:
+    """``rejected``, ``warned`` or ``accepted``."""
+    if not o.accepted:
+        return "rejected"
+    return "warned" if o.issues else "accepted"
 
 
 def issue_rows(outcomes: Iterable[RecordOutcome]) -> Iterable[list[str]]:
-    """Flat rows for the CSV report: one per issue, rejected records first."""
+    """Flat rows for the CSV report: one per issue (a record without any has one row with
+    its status alone), rejected records first."""
     kept = outcomes if isinstance(outcomes, Sequence) else list(outcomes)
     for accepted in (False, True):  # what a stable sort on ``accepted`` gives, in two passes
-        status = "accepted" if accepted else "rejected"
         for o in kept:
             if bool(o.accepted) is not accepted:
                 continue
+            status = outcome_status(o)
+            if not o.issues:
+                yield [o.source, str(o.row), o.reference or "", status, "", "", "", "", ""]
             for i in o.issues:
                 yield [
                     i.source, str(i.row), o.reference or "", status,
-                    i.severity, i.field, i.message, i.value,
+                    i.severity, i.code, i.field, i.message, i.value,
                 ]
 
 

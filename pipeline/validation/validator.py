@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from pipeline.catalogue.loader import DEFAULT_TYPE, Catalogue
 from pipeline.core.errors import InputError
+from pipeline.core.i18n import N_, _
 from pipeline.core.issues import Issue, shorten
 from pipeline.intake import RawRecord, read_records
 from pipeline.intake.readers import read_items
@@ -26,31 +27,49 @@ from pipeline.validation.outcome import RecordOutcome
 from pipeline.validation.pool import cpu_count, outcomes
 from pipeline.validation.reports import Report
 from pipeline.validation.spool import OutcomeSpool
-from schemas import Convention, check
+from schemas import Convention
+from schemas.catalogue import ConventionType
+from schemas.rules import RULES, Finding
 
-# Pydantic's error types in words a French clerk reads.
-_MESSAGES = {
-    "missing": "champ obligatoire non renseigné",
-    "extra_forbidden": "champ inconnu (vérifiez l'intitulé de la colonne)",
-    "int_parsing": "un nombre entier est attendu",
-    "int_from_float": "un nombre entier est attendu",
-    "decimal_parsing": "un nombre est attendu",
-    "bool_parsing": "répondez oui ou non",
-    "date_from_datetime_parsing": "une date est attendue (ex. 25/11/2026)",
-    "date_parsing": "une date est attendue (ex. 25/11/2026)",
-    "literal_error": "valeur non prévue",
-    "string_too_long": "texte trop long",
-    "string_too_short": "texte trop court",
-    "too_short": "au moins un élément est attendu",
-    "too_long": "trop d'éléments",
-    "string_pattern_mismatch": "caractères non autorisés",
-    "greater_than_equal": "valeur trop petite",
-    "less_than_equal": "valeur trop grande",
-    "model_type": "un groupe de champs est attendu",
-    "dict_type": "un groupe de champs est attendu",
-    "list_type": "une liste est attendue",
-    "string_type": "un texte est attendu",
+# Pydantic's error types in words a clerk reads, with their issue code.
+_MESSAGES: dict[str, tuple[str, str]] = {
+    "missing": ("schema.missing", N_("required field left empty")),
+    "extra_forbidden": ("schema.unknown-field",
+                        N_("unknown field (check the column's name)")),
+    "int_parsing": ("schema.type", N_("a whole number is expected")),
+    "int_type": ("schema.type", N_("a whole number is expected")),
+    "int_from_float": ("schema.type", N_("a whole number is expected")),
+    "float_parsing": ("schema.type", N_("a number is expected")),
+    "float_type": ("schema.type", N_("a number is expected")),
+    "decimal_parsing": ("schema.type", N_("a number is expected")),
+    "decimal_type": ("schema.type", N_("a number is expected")),
+    "decimal_max_digits": ("schema.range", N_("too many digits")),
+    "decimal_max_places": ("schema.format", N_("too many decimal places")),
+    "bool_parsing": ("schema.type", N_("answer yes or no")),
+    "bool_type": ("schema.type", N_("answer yes or no")),
+    "date_from_datetime_parsing": ("schema.type", N_("a date is expected (e.g. 25/11/2026)")),
+    "date_from_datetime_inexact": ("schema.type", N_("a date is expected (e.g. 25/11/2026)")),
+    "date_parsing": ("schema.type", N_("a date is expected (e.g. 25/11/2026)")),
+    "date_type": ("schema.type", N_("a date is expected (e.g. 25/11/2026)")),
+    "literal_error": ("schema.choice", N_("value not in the list")),
+    "string_too_long": ("schema.length", N_("text too long")),
+    "string_too_short": ("schema.length", N_("text too short")),
+    "too_short": ("schema.length", N_("at least one item is expected")),
+    "too_long": ("schema.length", N_("too many items")),
+    "string_pattern_mismatch": ("schema.format", N_("characters not allowed")),
+    "greater_than_equal": ("schema.range", N_("value too small")),
+    "greater_than": ("schema.range", N_("value too small")),
+    "less_than_equal": ("schema.range", N_("value too large")),
+    "less_than": ("schema.range", N_("value too large")),
+    "model_type": ("schema.type", N_("a group of fields is expected")),
+    "model_attributes_type": ("schema.type", N_("a group of fields is expected")),
+    "dict_type": ("schema.type", N_("a group of fields is expected")),
+    "list_type": ("schema.type", N_("a list is expected")),
+    "string_type": ("schema.type", N_("a text is expected")),
+    "string_unicode": ("schema.type", N_("a text is expected")),
 }
+_OTHER = ("schema.format", N_("value not valid"))
+"""Any other kind of pydantic error (never shown in pydantic's English)."""
 
 
 @dataclass
@@ -156,18 +175,54 @@ def _pydantic_issues(raw: RawRecord, exc: ValidationError) -> list[Issue]:
     for err in exc.errors(include_url=False):
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
         path = ".".join(str(p) for p in loc)
-        msg = err["msg"]
-        if err["type"] == "value_error":
-            msg = msg.removeprefix("Value error, ")
+        if err["type"] == "value_error":  # our own checks: already in the clerk's words
+            code, msg = "schema.format", err["msg"].removeprefix("Value error, ")
         else:
-            msg = _MESSAGES.get(err["type"], msg)
+            code, msgid = _MESSAGES.get(err["type"], _OTHER)
+            msg = _(msgid)
             if err["type"] == "literal_error":
                 msg += f" ({err.get('ctx', {}).get('expected', '')})"
         title = _field_title(loc)
         value = "" if err["type"] == "missing" else shorten(err.get("input"))
         if raw.flat and path in raw.flat:
             value = shorten(raw.flat[path])
-        out.append(Issue(raw.source, raw.row, path, f"{title} : {msg}" if title else msg, value))
+        text = _("{title}: {message}").format(title=title, message=msg) if title else msg
+        out.append(Issue(raw.source, raw.row, path, text, value, code=code))
+    return out
+
+
+def _partial(data: dict[str, Any], exc: ValidationError) -> Convention:
+    """The record with only its valid parts: every top-level field without an error,
+    validated alone (the others left unset), for the rules that need no more."""
+    bad = {err["loc"][0] for err in exc.errors(include_url=False) if err["loc"]}
+    conv = Convention.model_construct()
+    for key, value in data.items():
+        if key in bad or key not in Convention.model_fields:
+            continue
+        try:
+            Convention.__pydantic_validator__.validate_assignment(conv, key, value)
+        except ValidationError:
+            continue
+    return conv
+
+
+def _rule_issues(raw: RawRecord, conv: Convention, ctype: ConventionType, *,
+                 partial: bool) -> list[Issue]:
+    """The findings of every rule as issues; on a ``partial`` record, every rule whose
+    fields are there (a rule that reaches a missing one stops there, silently)."""
+    out = []
+    for rule in RULES:
+        found: list[Finding] = []
+        try:
+            for f in rule(conv, ctype):
+                found.append(f)
+        except (AttributeError, TypeError, KeyError, ZeroDivisionError):
+            if not partial:
+                raise
+        for f in found:
+            value = shorten(raw.flat.get(f.field, "")) if raw.flat else ""
+            out.append(Issue(raw.source, raw.row, f.field, f.message, value, f.severity,
+                             f.code))
     return out
 
 
@@ -205,8 +260,9 @@ class Validator:
             # broken is the catalogue's problem, fatal (ConfigError names the file and key).
             return Validated(raw, None, [Issue(
                 raw.source, raw.row, "convention_type",
-                f"type de convention inconnu (connus : {', '.join(self.catalogue.type_ids())})",
-                shorten(type_id))])
+                _("unknown type of convention (known: {types})").format(
+                    types=", ".join(self.catalogue.type_ids())),
+                shorten(type_id), code="schema.convention-type")])
         ctype = self.catalogue.get(str(type_id))
         layer = self._layers.get(str(type_id))
         if layer is None:
@@ -221,24 +277,27 @@ class Validator:
             conv = Convention.model_validate(data)
         except ValidationError as exc:
             ref = raw.data.get("reference")
-            return Validated(raw, None, [*raw.issues, *_pydantic_issues(raw, exc)],
-                             reference=ref if isinstance(ref, str) else "")
+            issues = [*raw.issues, *_pydantic_issues(raw, exc)]
+            try:
+                issues += _rule_issues(raw, _partial(data, exc), ctype, partial=True)
+            except ValidationError:  # a derived total out of bounds: told once valid
+                pass
+            return Validated(raw, None, issues, reference=ref if isinstance(ref, str) else "")
         except RecursionError:
-            return Validated(raw, None, [Issue(raw.source, raw.row, "", "record nested too "
-                                               "deeply")])
+            return Validated(raw, None, [Issue(raw.source, raw.row, "", _("record nested too "
+                                                                         "deeply"),
+                                               code="intake.too-deep")])
         issues = list(raw.issues)
         try:
-            findings = check(conv, ctype)
+            issues += _rule_issues(raw, conv, ctype, partial=False)
         except ValidationError as exc:  # a derived total out of bounds (e.g. 10^12 euros)
             where = ".".join(str(part) for part in exc.errors()[0]["loc"]) if exc.errors() else ""
             return Validated(raw, None, [*issues, Issue(
                 raw.source, raw.row, "",
-                f"montants hors limites : le total calculé {where} dépasse ce qu'une "
-                "convention peut porter ; vérifiez les montants saisis")],
+                _("amounts out of bounds: the computed total {where} exceeds what a convention "
+                  "can hold; check the amounts typed").format(where=where),
+                code="schema.amounts")],
                 reference=conv.reference or "")
-        for f in findings:
-            value = shorten(raw.flat.get(f.field, "")) if raw.flat else ""
-            issues.append(Issue(raw.source, raw.row, f.field, f.message, value, f.severity))
         if any(i.severity == "error" for i in issues):
             return Validated(raw, None, issues, reference=conv.reference or "")
         if conv.reference is None:
@@ -247,19 +306,63 @@ class Validator:
                          conv.reference)
 
 
+def given_reference(values: dict[str, Any] | None) -> str | None:
+    """The reference a record gives itself (not the one computed for it), if any."""
+    ref = (values or {}).get("reference")
+    return ref.strip() or None if isinstance(ref, str) else None
+
+
+class BatchReferences:
+    """The references given so far in a batch: a later record giving a reference already
+    seen is rejected, naming the row that has it first (one reference, one convention).
+    A computed reference is not checked: the same record twice is the same convention."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, tuple[str, int]] = {}
+
+    def duplicate(self, source: str, row: int, reference: str | None) -> Issue | None:
+        """The issue of a record whose reference came before, else ``None`` (and the
+        reference is noted)."""
+        if not reference:
+            return None
+        first = self._seen.setdefault(reference, (source, row))
+        if first == (source, row):
+            return None
+        return Issue(source, row, "reference", _(
+            "the reference {reference} is already used in this batch by {source} row {row}: "
+            "one reference names one convention (change it, or remove one of the two "
+            "rows)").format(reference=reference, source=first[0], row=first[1]),
+            reference, code="batch.duplicate-reference")
+
+    def check(self, outcome: RecordOutcome) -> RecordOutcome:
+        """``outcome``, rejected when its reference came before in the batch."""
+        issue = self.duplicate(outcome.source, outcome.row, given_reference(outcome.raw))
+        if issue is not None:
+            outcome.accepted = False
+            outcome.issues = [*outcome.issues, issue]
+        return outcome
+
+
 def iter_validated(paths: Iterable[Path], validator: Validator) -> Iterator[Validated]:
-    """Validate every record of every input, streamed."""
+    """Validate every record of every input, streamed; a reference already seen in the
+    batch rejects the later record."""
+    references = BatchReferences()
     for path in paths:
         count = 0
         for raw in read_records(path):
             count += 1
-            yield validator.validate(raw)
+            v = validator.validate(raw)
+            issue = references.duplicate(raw.source, raw.row, given_reference(raw.data))
+            if issue is not None:
+                v = Validated(v.raw, None, [*v.issues, issue], reference=v.reference)
+            yield v
         if count == 0:
             yield Validated(RawRecord(path.name, 0, None), None, [_no_record(path)])
 
 
 def _no_record(path: Path) -> Issue:
-    return Issue(path.name, 0, "", "the file holds no record (only a header, or an empty list)")
+    return Issue(path.name, 0, "", _("the file holds no record (only a header, or an empty "
+                                     "list)"), code="intake.no-record")
 
 
 def iter_items(paths: Iterable[Path]) -> Iterator[RawRecord | Row]:
@@ -283,11 +386,11 @@ def check_inputs(paths: Iterable[Path]) -> list[Path]:
         if p.is_dir():
             out.extend(sorted(f for f in p.iterdir() if f.suffix.lower() in READERS))
         elif not p.exists():
-            raise InputError(f"{p}: no such file")
+            raise InputError(_("{path}: no such file").format(path=p))
         else:
             out.append(p)
     if not out:
-        raise InputError("no input file given")
+        raise InputError(_("no input file given"))
     return out
 
 
@@ -298,7 +401,8 @@ def validate_files(paths: Iterable[Path], catalogue: Catalogue, *,
     ``workers`` processes (default: one per CPU), the outcomes kept in input order."""
     report = Report(OutcomeSpool())
     validator = Validator(catalogue, fingerprints=False, shared_defaults=True)
+    references = BatchReferences()
     for outcome in outcomes(iter_items(paths), validator,
                             cpu_count() if workers is None else workers):
-        report.add(outcome)
+        report.add(references.check(outcome))
     return report

@@ -11,14 +11,14 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from pipeline.core.errors import ConverterError
+from pipeline.core.i18n import N_, _
 
 ENV_SOFFICE = "FIFTYFIFTY_SOFFICE"
 """Environment variable naming the LibreOffice program to run."""
 
-_INSTALL_HINT = (
+_INSTALL_HINT = N_(
     "Install LibreOffice Writer (Debian/Ubuntu: apt-get install libreoffice-writer-nogui), "
-    f"or set ${ENV_SOFFICE} to the path of the soffice program."
-)
+    "or set $FIFTYFIFTY_SOFFICE to the path of the soffice program.")
 
 
 def find_soffice(explicit: str | None = None) -> str:
@@ -32,13 +32,14 @@ def find_soffice(explicit: str | None = None) -> str:
     if given:
         found = shutil.which(given)
         if found is None:
-            raise ConverterError(f"LibreOffice program not found: {given}", hint=_INSTALL_HINT)
+            raise ConverterError(_("LibreOffice program not found: {path}").format(path=given),
+                                 hint=_(_INSTALL_HINT))
         return str(Path(found).absolute())
     for name in ("soffice", "libreoffice"):
         found = shutil.which(name)
         if found is not None:
             return found
-    raise ConverterError("LibreOffice (soffice) is not installed.", hint=_INSTALL_HINT)
+    raise ConverterError(_("LibreOffice (soffice) is not installed."), hint=_(_INSTALL_HINT))
 
 
 def docx_problem(path: Path) -> str | None:

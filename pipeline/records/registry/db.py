@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.core.errors import RegistryError
+from pipeline.core.i18n import _
 
 Migration = Callable[[sqlite3.Connection], None]
 
@@ -142,9 +143,10 @@ def retry_busy(action: Callable[[], object], timeout: float, what: str) -> None:
                 raise RegistryError(f"Registry error while {what}: {exc}") from exc
             if time.monotonic() >= deadline:
                 raise RegistryError(
-                    f"The registry stayed locked for more than {timeout:g} s while {what}.",
-                    hint="Another batch is probably running on this workspace; try again "
-                    "when it has finished.",
+                    _("The registry stayed locked for more than {seconds} s while {what}.").format(
+                        seconds=f"{timeout:g}", what=what),
+                    hint=_("Another batch is probably running on this workspace; try again "
+                           "when it has finished."),
                 ) from exc
             time.sleep(pause)
             pause = min(pause * 2, 0.25)
@@ -154,14 +156,15 @@ def connect(path: Path, *, timeout: float = 30.0, create: bool = True) -> sqlite
     """Open the registry with WAL, foreign keys, a busy timeout, and migrate it."""
     if not create and not path.is_file():
         raise RegistryError(
-            f"No registry at {path}.",
-            hint="Nothing has been numbered in this workspace yet, or --workspace is wrong.",
+            _("No registry at {path}.").format(path=path),
+            hint=_("Nothing has been numbered in this workspace yet, or --workspace is wrong."),
         )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
     except (OSError, sqlite3.Error) as exc:
-        raise RegistryError(f"Cannot open the registry {path}: {exc}") from exc
+        raise RegistryError(_("Cannot open the registry {path}: {reason}").format(
+            path=path, reason=exc)) from exc
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
         retry_busy(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone(), timeout,
@@ -171,7 +174,8 @@ def connect(path: Path, *, timeout: float = 30.0, create: bool = True) -> sqlite
         migrate(conn, timeout=timeout)
     except sqlite3.DatabaseError as exc:
         conn.close()
-        raise RegistryError(f"The registry {path} is unusable: {exc}") from exc
+        raise RegistryError(_("The registry {path} is unusable: {reason}").format(
+            path=path, reason=exc)) from exc
     except RegistryError:
         conn.close()
         raise
