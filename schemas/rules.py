@@ -144,7 +144,9 @@ def _money(conv: Convention, ctype: ConventionType, amounts: Amounts) -> Iterato
     for i, line in enumerate(conv.commune_commitments.money):
         p = f"commune_commitments.money.{i}"
         if line.holder > len(holders):
-            yield Finding(f"{p}.holder", f"il n'y a que {len(holders)} porteur(s)")
+            count = ("qu'un porteur" if len(holders) == 1 else
+                     f"que {len(holders)} porteurs")
+            yield Finding(f"{p}.holder", f"il n'y a {count}")
             continue
         h = holders[line.holder - 1]
         if line.form == "grant" and h.kind in ("group", "person"):
@@ -153,16 +155,20 @@ def _money(conv: Convention, ctype: ConventionType, amounts: Amounts) -> Iterato
                           "(direct_purchase)" if h.kind == "group" else
                           f"une subvention à un particulier (« {h.name} ») n'est pas prévue par le "
                           "dispositif : la commune achète elle-même (direct_purchase)")
-        if line.form == "grant" and h.kind == "association" and not h.republican_commitment_signed:
-            yield Finding(f"holders.{line.holder - 1}.republican_commitment_signed",
-                          f"l'association « {h.name} » reçoit une subvention : elle doit avoir "
-                          "souscrit le contrat d'engagement républicain")
-    for n, h in enumerate(holders):
-        aid = conv.aid_to_holder(n)
-        if h.kind in LEGAL_ENTITY_KINDS and aid > TRANSPARENCY_THRESHOLD:
-            yield Finding(f"holders.{n}", f"aide de {_fmt(aid)} à « {h.name} » (plus de 23 000 €) "
-                          ": les clauses obligatoires (objet, montant, modalités de versement, "
-                          "conditions d'utilisation) sont ajoutées", "warning")
+    aids = conv.holder_aids
+    for n, (h, aid) in enumerate(zip(holders, aids, strict=True)):
+        if h.kind == "association" and aid.total > 0 and not h.republican_commitment_signed:
+            what = ("une subvention" if aid.grants else
+                    "une aide en nature (achats, prestations ou aide technique de la commune)")
+            yield Finding(f"holders.{n}.republican_commitment_signed",
+                          f"l'association « {h.name} » reçoit {what} : une aide en nature est "
+                          "aussi une subvention (loi du 12 avril 2000, art. 9-1), l'association "
+                          "doit avoir souscrit le contrat d'engagement républicain (art. 10-1)")
+    for n, (h, aid) in enumerate(zip(holders, aids, strict=True)):
+        if h.kind in LEGAL_ENTITY_KINDS and aid.total > TRANSPARENCY_THRESHOLD:
+            yield Finding(f"holders.{n}", f"aide de {_fmt(aid.total)} à « {h.name} » (plus de "
+                          "23 000 €) : les clauses obligatoires (objet, montant, modalités de "
+                          "versement, conditions d'utilisation) sont ajoutées", "warning")
     share = amounts.commune_share
     if share > ctype.bounds.commune_share_warning:
         yield Finding("commune_commitments", f"la commune finance {_pct(share)} du projet, plus "
@@ -186,14 +192,21 @@ def _land(conv: Convention) -> Iterator[Finding]:
 
 
 def _payment(conv: Convention, amounts: Amounts) -> Iterator[Finding]:
+    """The schedule covers the money paid to holders (grants) only: the commune's own
+    purchases and services are paid to its suppliers and have no place in it."""
     steps = conv.payment.schedule
     if not steps:
         return
     total = sum(s.amount for s in steps)
-    grants = amounts.commune_money
-    if total != grants:
-        yield Finding("payment.schedule", f"l'échéancier totalise {_fmt(total)} mais l'apport "
-                      f"financier de la commune est de {_fmt(grants)}")
+    grants = amounts.grants
+    if not grants:
+        yield Finding("payment.schedule", f"l'échéancier totalise {_fmt(total)} alors qu'aucune "
+                      "subvention n'est versée aux porteurs : les achats et prestations de la "
+                      "commune n'y figurent pas, laissez-le vide")
+    elif total != grants:
+        yield Finding("payment.schedule", f"l'échéancier totalise {_fmt(total)} mais les "
+                      f"subventions versées aux porteurs s'élèvent à {_fmt(grants)} (les achats "
+                      "et prestations payés par la commune n'y figurent pas)")
 
 
 __all__ = ["Finding", "add_months", "check", "months_between"]
