@@ -268,6 +268,8 @@ def _signature_cell(cell: Any, index: int) -> None:
              f"{{%p if {who}.key and convention.signing.mode == 'handwritten' %}}",
              "Lu et approuvé",
              "Fait à {{ convention.signing.place }}, le ____________",
+             f"{{%p elif {who}.key %}}",
+             "Fait à {{ convention.signing.place }}",
              "{%p endif %}",
              f"{{%p if {who}.key %}}"]
     first = True

@@ -558,9 +558,9 @@ ENDING: list[object] = [
 SIGNATURES: list[object] = [
     article("Signatures"),
     "{%p if convention.signing.mode == 'electronic' %}",
-    "La présente convention est signée électroniquement par chacune des parties, dans "
-    "l'ordre ci-dessous ; la date et le lieu de chaque signature figurent dans son cadre. "
-    "Elle prend date à la dernière signature.",
+    "Fait à {{ convention.signing.place }}, en un original électronique signé par chacune "
+    "des parties dans l'ordre ci-dessous. La date de chaque signature figure dans son "
+    "cadre ; la convention prend date à la dernière signature.",
     "{%p else %}",
     "Fait à {{ convention.signing.place }}, en autant d'exemplaires originaux que de "
     "parties, signés dans l'ordre ci-dessous.",

@@ -40,6 +40,7 @@ __all__ = [
     "build_context",
     "document_properties",
     "make_environment",
+    "metadata_text",
     "model_properties",
     "render_docx",
     "signatory_rows",
@@ -269,14 +270,26 @@ class DocumentProperties:
     """The document language (BCP 47)."""
 
 
+_XMP_SAFE = str.maketrans({"'": "\u2019", '"': "\u201d", "&": "et", "<": "\u2039",
+                           ">": "\u203a"})
+"""LibreOffice (7.4) escapes these characters twice in the XMP packet (``L&amp;apos;été``)
+but not in the document information, so a title with an apostrophe would differ between
+the two, which PDF/A forbids. The typographic apostrophe is the right French one anyway."""
+
+
+def metadata_text(text: str) -> str:
+    """``text`` with the characters LibreOffice would escape twice in XMP replaced."""
+    return " ".join(text.translate(_XMP_SAFE).split())
+
+
 def document_properties(conv: Convention, number: str) -> DocumentProperties:
     """The properties of ``conv``'s document numbered ``number``."""
     keywords = ", ".join(k for k in (number, conv.reference, "fifty-fifty") if k)
     return DocumentProperties(
-        title=f"Convention n° {number} – {conv.title}",
-        author=f"Commune {de(conv.commune.name)}",
+        title=metadata_text(f"Convention n° {number} – {conv.title}"),
+        author=metadata_text(f"Commune {de(conv.commune.name)}"),
         subject=f"Convention de partenariat « fifty-fifty » n° {number}",
-        keywords=keywords,
+        keywords=metadata_text(keywords),
     )
 
 
