@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import subprocess
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date
 from pathlib import Path
 
@@ -39,17 +40,18 @@ class Document:
     fingerprint: str
     pdf: Path
 
+    @cached_property
     def pages(self) -> list[str]:
         """The text of each page (pdftotext, spaces of every kind made one space)."""
         out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(self.pdf), "-"],
                              capture_output=True, check=True, text=True).stdout
         return [re.sub(r"[ \u00a0\u202f]+", " ", page) for page in out.split("\f")[:-1]]
 
-    @property
+    @cached_property
     def flat(self) -> str:
-        return re.sub(r"\s+", " ", " ".join(self.pages()))
+        return re.sub(r"\s+", " ", " ".join(self.pages))
 
-    @property
+    @cached_property
     def layout(self) -> str:
         out = subprocess.run(["pdftotext", "-layout", "-enc", "UTF-8", str(self.pdf), "-"],
                              capture_output=True, check=True, text=True).stdout
@@ -228,7 +230,7 @@ def _rows(doc: Document, label: str) -> list[str]:
 
 def test_one_page_numbering(documents: dict[str, Document]) -> None:
     for ref, doc in documents.items():
-        pages = doc.pages()
+        pages = doc.pages
         for n, page in enumerate(pages, start=1):
             numbering = re.findall(r"[Pp]age \d+ / \d+", page)
             assert numbering == [f"page {n} / {len(pages)}"], (ref, n, numbering)
@@ -237,7 +239,7 @@ def test_one_page_numbering(documents: dict[str, Document]) -> None:
 def test_signatures_stay_with_their_heading(documents: dict[str, Document]) -> None:
     for ref, doc in documents.items():
         anchors = find_anchors(doc.pdf, [s.key for s in doc.conv.signatories])
-        heading = next(n for n, page in enumerate(doc.pages())
+        heading = next(n for n, page in enumerate(doc.pages)
                        if re.search(r"Article \d+ – Signatures", page))
         assert {a.page for a in anchors.values()} == {heading}, (ref, heading)
 
