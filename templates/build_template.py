@@ -380,7 +380,8 @@ def build(out: Path = OUT) -> Path:
                 doc.add_page_break()
             else:
                 paragraph = _paragraph(doc, item)
-                if part is CLAUSES and index >= signing_from:
+                # A sentence that announces a list or a table stays with it.
+                if (part is CLAUSES and index >= signing_from) or item.endswith(" :"):
                     paragraph.paragraph_format.keep_with_next = True
     doc.save(out)
     return out
