@@ -192,8 +192,12 @@ def make_record(rng: random.Random, index: int) -> dict[str, Any]:
         record["schedule"]["milestones"] = [
             {"date": (start + timedelta(days=20)).isoformat(), "label": "Point d'étape"}]
     if money and rng.random() < 0.4:
-        record["payment"] = {"schedule": [{"due": start.isoformat(), "amount": m["amount"],
-                                           "condition": "à la commande"} for m in money]}
+        # The schedule covers the grants only: purchases and services are paid by the commune.
+        grants = [m for m in money if m["form"] == "grant"]
+        if grants:
+            record["payment"] = {"schedule": [
+                {"due": start.isoformat(), "amount": m["amount"], "condition": "à la commande"}
+                for m in grants]}
     if rng.random() < 0.25:
         economic = kind == "company"
         land: dict[str, Any] = {"description": "Emprise sur le domaine public",

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from pydantic import computed_field
 
-from schemas.base import Strict, Text, fr
+from schemas.base import CENT, Amount, Strict, Text, fr
 from schemas.clauses import (
     Annex,
     Communication,
@@ -31,6 +31,7 @@ from schemas.commitments import (
     Payment,
 )
 from schemas.parties import Commune, Holder
+from schemas.wording import de
 
 LEGAL_ENTITY_KINDS = frozenset({"association", "company"})
 """Holders with a legal personality of their own that can receive a grant."""
@@ -40,8 +41,23 @@ TRANSPARENCY_THRESHOLD = Decimal("23000")
 state object, amount, payment terms and conditions of use."""
 
 
+PARENTAL_AUTHORISATIONS = "Autorisations parentales des personnes mineures"
+"""The annex the article on minors refers to, added to the list when missing."""
+
 _ZERO = Decimal("0")
 _TENTH = Decimal("0.1")
+
+
+class HolderAid(Strict):
+    """The commune's aid to one holder, by nature (derived, never typed)."""
+
+    number: int = fr("Porteur", "Numéro du porteur (1 pour le premier).")
+    name: str = fr("Nom", "Nom du porteur.")
+    kind: str = fr("Type de porteur", "Type du porteur.")
+    grants: Amount = fr("Subventions", "Sommes versées au porteur.")
+    purchases: Amount = fr("Achats et prestations", "Dépenses payées par la commune pour lui.")
+    technical: Amount = fr("Aide technique", "Sa part de l'aide des services municipaux.")
+    total: Amount = fr("Aide totale", "Subventions, achats, prestations et aide technique.")
 
 
 def add_years(day: date, years: int) -> date:
@@ -114,23 +130,53 @@ class Convention(Strict):
         )
 
     def aid_to_holder(self, index: int) -> Decimal:
-        """Money and valued help the commune gives holder ``index`` (0-based).
+        """Money and valued help the commune gives holder ``index`` (0-based): the figure
+        of the 23,000 euros rule and of the article that states it (see :meth:`holder_aid`)."""
+        return self.holder_aid(index).total
 
-        Technical help is not attributed to a holder, so with one holder it all counts for
-        that holder; with several it is shared evenly, as the law counts help in kind too."""
+    def holder_aid(self, index: int) -> HolderAid:
+        """The commune's aid to holder ``index`` (0-based), split by nature.
+
+        Each money line names the holder it serves: a grant is paid to that holder; a
+        direct purchase or a service is paid by the commune to its supplier for that
+        holder (help in kind). Technical help is not attributed to a holder, so it counts
+        whole for a single holder and in equal shares when there are several, as the law
+        counts help in kind too (law of 12 April 2000, art. 9-1)."""
         cc = self.commune_commitments
-        money = sum((m.amount for m in cc.money if m.holder == index + 1), _ZERO)
+        mine = [m for m in cc.money if m.holder == index + 1]
+        grants = sum((m.amount for m in mine if m.form == "grant"), _ZERO)
+        purchases = sum((m.amount for m in mine if m.form != "grant"), _ZERO)
         technical = sum((t.value for t in cc.technical), _ZERO)
-        return money + technical / len(self.holders)
+        share = (technical / len(self.holders)).quantize(CENT)
+        holder = self.holders[index]
+        return HolderAid(number=index + 1, name=holder.name, kind=holder.kind, grants=grants,
+                         purchases=purchases, technical=share,
+                         total=grants + purchases + share)
+
+    @property
+    def holder_aids(self) -> list[HolderAid]:
+        """:meth:`holder_aid` of every holder, in order."""
+        return [self.holder_aid(i) for i in range(len(self.holders))]
+
+    @property
+    def large_aids(self) -> list[HolderAid]:
+        """Aid above 23,000 euros to a legal entity: the beneficiaries of the article that
+        states object, amount, payment terms and conditions of use."""
+        return [a for a in self.holder_aids
+                if a.kind in LEGAL_ENTITY_KINDS and a.total > TRANSPARENCY_THRESHOLD]
+
+    @property
+    def republican_commitment_required(self) -> bool:
+        """An association receives aid, in money or in kind: the contrat d'engagement
+        républicain applies (law of 12 April 2000, art. 10-1, from the law of 24 August
+        2021), and the visas cite the law of 24 August 2021."""
+        return any(a.kind == "association" and a.total > 0 for a in self.holder_aids)
 
     @computed_field(title="Clauses obligatoires", description="Aide > 23 000 € à une personne "  # type: ignore[prop-decorator]
                     "morale : objet, montant, modalités et conditions d'utilisation.")
     @property
     def mandatory_clauses(self) -> bool:
-        return any(
-            h.kind in LEGAL_ENTITY_KINDS and self.aid_to_holder(i) > TRANSPARENCY_THRESHOLD
-            for i, h in enumerate(self.holders)
-        )
+        return bool(self.large_aids)
 
     @computed_field(title="Fin de l'engagement", description="Fin des travaux + durée "  # type: ignore[prop-decorator]
                     "d'entretien.")
@@ -147,6 +193,16 @@ class Convention(Strict):
             for h in self.holders
         )
 
+    @property
+    def annex_titles(self) -> list[str]:
+        """The annexes the document lists: those of the intake, and the parental
+        authorisations that the article on minors annexes when the intake forgot them."""
+        titles = [a.title for a in self.annexes]
+        if self.has_minors and not any(
+                "autorisation" in t.casefold() and "parent" in t.casefold() for t in titles):
+            titles.append(PARENTAL_AUTHORISATIONS)
+        return titles
+
     @computed_field(title="Signataires", description="Dans l'ordre de signature.")  # type: ignore[prop-decorator]
     @property
     def signatories(self) -> list[Signatory]:
@@ -160,7 +216,7 @@ def derive_signatories(holders: list[Holder], commune: Commune) -> list[Signator
     guardian), then the commune's representative last."""
     out: list[Signatory] = []
     for n, h in enumerate(holders, start=1):
-        party = f"{h.name} ({h.kind_label})"
+        party = h.name if h.kind == "person" else f"{h.name} ({h.kind_label})"
         rep = h.representative
         minor = h.minor if h.kind == "person" else bool(rep and rep.minor)
         guardian = h.guardian if h.kind == "person" else (rep.guardian if rep else None)
@@ -169,7 +225,7 @@ def derive_signatories(holders: list[Holder], commune: Commune) -> list[Signator
             if guardian is not None:
                 out.append(Signatory(
                     key=f"guardian-{n}", name=guardian.name, party=party,
-                    capacity=f"{guardian.relationship} de {signer} (mineur)"))
+                    capacity=f"{guardian.relationship} {de(signer)}, personne mineure"))
         else:
             capacity = (rep.capacity if rep and rep.capacity else
                         "en son nom propre" if h.kind == "person" else f"pour {h.name}")
@@ -178,14 +234,16 @@ def derive_signatories(holders: list[Holder], commune: Commune) -> list[Signator
             if member.minor and member.guardian is not None:
                 out.append(Signatory(
                     key=f"guardian-{n}-{m}", name=member.guardian.name, party=party,
-                    capacity=f"{member.guardian.relationship} de {member.name} (mineur)"))
+                    capacity=f"{member.guardian.relationship} {de(member.name)}, "
+                             "personne mineure"))
     crep = commune.representative
     out.append(Signatory(
         key="commune", name=crep.name or f"{crep.capacity[0].upper()}{crep.capacity[1:]}",
-        party=f"Commune de {commune.name}", capacity=f"{crep.capacity} de {commune.name}",
+        party=f"Commune {de(commune.name)}", capacity=f"{crep.capacity} {de(commune.name)}",
     ))
     return out
 
 
-__all__ = ["LEGAL_ENTITY_KINDS", "TRANSPARENCY_THRESHOLD", "Convention", "add_years",
+__all__ = ["LEGAL_ENTITY_KINDS", "TRANSPARENCY_THRESHOLD", "Convention", "HolderAid",
+           "add_years",
            "derive_signatories"]

@@ -194,18 +194,22 @@ def _money(conv: Convention, ctype: ConventionType, amounts: Amounts) -> Iterato
                 "a subsidy to a private person (« {name} ») is not part of the scheme: the "
                 "commune buys itself (direct_purchase)")).format(name=h.name),
                 code="rule.group-money")
-        if line.form == "grant" and h.kind == "association" and not h.republican_commitment_signed:
-            yield Finding(f"holders.{line.holder - 1}.republican_commitment_signed", _(
-                "the association « {name} » receives a subsidy: it must have signed the "
-                "contrat d'engagement républicain").format(name=h.name),
+    aids = conv.holder_aids
+    for n, (h, aid) in enumerate(zip(holders, aids, strict=True)):
+        if h.kind == "association" and aid.total > 0 and not h.republican_commitment_signed:
+            what = (_("a subsidy") if aid.grants else
+                    _("help in kind (purchases, services or technical help of the commune)"))
+            yield Finding(f"holders.{n}.republican_commitment_signed", _(
+                "the association « {name} » receives {what}: help in kind is a subsidy too "
+                "(law of 12 April 2000, art. 9-1), so the association must have signed the "
+                "contrat d'engagement républicain (art. 10-1)").format(name=h.name, what=what),
                 code="rule.republican-commitment")
-    for n, h in enumerate(holders):
-        aid = conv.aid_to_holder(n)
-        if h.kind in LEGAL_ENTITY_KINDS and aid > TRANSPARENCY_THRESHOLD:
+    for n, (h, aid) in enumerate(zip(holders, aids, strict=True)):
+        if h.kind in LEGAL_ENTITY_KINDS and aid.total > TRANSPARENCY_THRESHOLD:
             yield Finding(f"holders.{n}", _(
                 "aid of {amount} to « {name} » (more than 23,000 €): the mandatory clauses "
                 "(purpose, amount, payment terms, conditions of use) are added").format(
-                amount=_fmt(aid), name=h.name), "warning", "rule.transparency-threshold")
+                amount=_fmt(aid.total), name=h.name), "warning", "rule.transparency-threshold")
     share = amounts.commune_share
     if share > ctype.bounds.commune_share_warning:
         yield Finding("commune_commitments", _(
@@ -232,15 +236,23 @@ def _land(conv: Convention) -> Iterator[Finding]:
 
 
 def _payment(conv: Convention, amounts: Amounts) -> Iterator[Finding]:
+    """The schedule covers the money paid to holders (grants) only: the commune's own
+    purchases and services are paid to its suppliers and have no place in it."""
     steps = conv.payment.schedule
     if not steps:
         return
     total = sum(s.amount for s in steps)
-    grants = amounts.commune_money
-    if total != grants:
+    grants = amounts.grants
+    if not grants:
         yield Finding("payment.schedule", _(
-            "the payment schedule totals {total} but the commune's money commitment is "
-            "{money}").format(total=_fmt(total), money=_fmt(grants)),
+            "the payment schedule totals {total} while no subsidy is paid to the holders: the "
+            "commune's own purchases and services do not belong in it, leave it empty").format(
+            total=_fmt(total)), code="rule.payment-schedule")
+    elif total != grants:
+        yield Finding("payment.schedule", _(
+            "the payment schedule totals {total} but the subsidies paid to the holders come "
+            "to {grants} (the purchases and services the commune pays itself do not belong "
+            "in it)").format(total=_fmt(total), grants=_fmt(grants)),
             code="rule.payment-schedule")
 
 

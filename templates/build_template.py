@@ -28,6 +28,7 @@ from template_text import (
     CLAUSES,
     PARTIES,
     PREAMBLE,
+    SIGNATURES,
     TITLE_PAGE,
     VISAS,
     Block,
@@ -37,6 +38,8 @@ OUT = Path(__file__).resolve().parent / "fifty-fifty.docx"
 SERIF, SANS = "Liberation Serif", "Liberation Sans"
 TEXT_WIDTH = Cm(17)
 ANCHOR_SPACE = Pt(66)
+SIGNATURE_SIZE = 10.0
+"""The one font size of the signature boxes."""
 """Empty height left under each signature anchor (the field needs 55 pt, we ask 60)."""
 
 
@@ -86,49 +89,46 @@ def _page(doc: Any) -> None:
     section.page_width, section.page_height = Cm(21), Cm(29.7)
     for side in ("left_margin", "right_margin"):
         setattr(section, side, Cm(2))
-    section.top_margin, section.bottom_margin = Cm(2.2), Cm(2.2)
+    # 2.5 cm at the top leaves the stamp's QR code (6 + 64 pt) clear of the text.
+    section.top_margin, section.bottom_margin = Cm(2.5), Cm(2.2)
     section.header_distance, section.footer_distance = Cm(1), Cm(1.1)
     section.different_first_page_header_footer = True
     first = section.first_page_header.paragraphs[0]
-    _runs(first, "**COMMUNE DE {{ convention.commune.name|upper }}**", size=12)
+    _runs(first, "**COMMUNE {{ convention.commune.name|de|upper }}**", size=12)
     first.alignment = WD_ALIGN_PARAGRAPH.CENTER
     second = section.first_page_header.add_paragraph()
     _runs(second, "Convention n° {{ number }}", size=10)
     second.alignment = WD_ALIGN_PARAGRAPH.CENTER
     header = section.header.paragraphs[0]
-    _runs(header, "Commune de {{ convention.commune.name }} – Convention n° {{ number }}",
+    _runs(header, "Commune {{ convention.commune.name|de }} – Convention n° {{ number }}",
           size=8.5)
     header.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    for footer in (section.footer, section.first_page_footer):
-        _page_numbers(footer.paragraphs[0])
+    # No page numbers in the footer: the stamp numbers every page of the PDF
+    # ("Convention n° … — page X / Y"); two numberings on one page contradict each other
+    # as soon as a page is added or removed.
 
 
-def _field(paragraph: Any, instruction: str) -> None:
-    """A simple field (PAGE, NUMPAGES) that Word and LibreOffice update on display."""
-    fld = OxmlElement("w:fldSimple")
-    fld.set(qn("w:instr"), f" {instruction} ")
-    run = OxmlElement("w:r")
-    text = OxmlElement("w:t")
-    text.text = "1"
-    run.append(text)
-    fld.append(run)
-    paragraph._p.append(fld)
-
-
-def _page_numbers(paragraph: Any) -> None:
-    paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    _runs(paragraph, "Convention n° {{ number }} – Page ", size=8.5)
-    _field(paragraph, "PAGE")
-    paragraph.add_run(" / ")
-    _field(paragraph, "NUMPAGES")
-    for run in paragraph._p.iter(qn("w:r")):
-        rpr = run.find(qn("w:rPr"))
-        if rpr is None:
-            rpr = OxmlElement("w:rPr")
-            run.insert(0, rpr)
-        size = OxmlElement("w:sz")
-        size.set(qn("w:val"), "17")
-        rpr.append(size)
+def _language(doc: Any, tag: str = "fr-FR") -> None:
+    """The document language (``w:lang`` of the default run properties): LibreOffice
+    writes it as the PDF's ``/Lang``, and spell checkers use it."""
+    defaults = doc.styles.element.find(qn("w:docDefaults"))
+    if defaults is None:
+        defaults = OxmlElement("w:docDefaults")
+        doc.styles.element.insert(0, defaults)
+    rpr_default = defaults.find(qn("w:rPrDefault"))
+    if rpr_default is None:
+        rpr_default = OxmlElement("w:rPrDefault")
+        defaults.insert(0, rpr_default)
+    rpr = rpr_default.find(qn("w:rPr"))
+    if rpr is None:
+        rpr = OxmlElement("w:rPr")
+        rpr_default.append(rpr)
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        rpr.append(lang)
+    for attr in ("w:val", "w:eastAsia", "w:bidi"):
+        lang.set(qn(attr), tag)
 
 
 def _runs(paragraph: Any, text: str, *, size: float | None = None,
@@ -201,9 +201,11 @@ def _shade(cell: Any, fill: str) -> None:
 def _cell_text(cell: Any, text: str, *, size: float = 9.5) -> None:
     paragraph = cell.paragraphs[0]
     paragraph.paragraph_format.space_after = Pt(1)
+    right = text.startswith(">>")
+    text = text.removeprefix(">>")
     bare = text.strip("*")
     numeric = bare.endswith(("|amount }}", "|percent }}"))
-    if numeric or "|number" in text:
+    if right or numeric or "|number" in text:
         paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     _runs(paragraph, text, size=size)
     for run in paragraph.runs:
@@ -221,10 +223,17 @@ def _table(doc: Any, block: Block) -> None:
     for column, width in zip(table.columns, widths, strict=True):
         column.width = width
 
-    def add(cells: list[str], *, header: bool = False, fill: str | None = None) -> None:
+    def add(cells: list[str], *, header: bool = False, fill: str | None = None,
+            span: bool = False) -> None:
         row = table.add_row()
         _mark_row(row, header=header)
-        for cell, text, width in zip(row.cells, cells, widths, strict=True):
+        targets = list(zip(row.cells, cells, widths, strict=True))
+        if span and len(cells) > 2 and not any(cells[1:-1]):
+            # A total: its label spans the empty middle cells, so it never wraps in the
+            # narrow first column.
+            merged = row.cells[0].merge(row.cells[-2])
+            targets = [(merged, cells[0], sum(widths[:-1], Cm(0))), targets[-1]]
+        for cell, text, width in targets:
             cell.width = width
             _cell_text(cell, text)
             if fill:
@@ -239,33 +248,52 @@ def _table(doc: Any, block: Block) -> None:
         rows: list[list[str]] = block.totals
     else:
         rows = block.rows + block.totals
-    for cells in rows:
-        add(cells, fill="F2F4F8" if cells in block.totals else None)
+    for index, cells in enumerate(rows):
+        total = index - (len(rows) - len(block.totals))
+        condition = block.when.get(total) if total >= 0 else None
+        if condition:
+            add([f"{{%tr if {condition} %}}"] + [""] * (len(widths) - 1))
+        add(cells, fill="F2F4F8" if total >= 0 else None, span=total >= 0)
+        if condition:
+            add(["{%tr endif %}"] + [""] * (len(widths) - 1))
     doc.add_paragraph().paragraph_format.space_after = Pt(2)
 
 
 def _signature_cell(cell: Any, index: int) -> None:
+    """One signatory's box: party, name, capacity, then room for the signature. On paper,
+    "Lu et approuvé" and a blank date; signed electronically, the signature's appearance
+    carries the date and place itself. One font size in every box."""
     who = f"row[{index}]"
     lines = [f"**{{{{ {who}.party }}}}**", f"{{{{ {who}.name }}}}", f"^^{{{{ {who}.capacity }}}}^^",
-             f"{{%p if {who}.key %}}", "Lu et approuvé",
-             "Fait à {{ convention.signing.place }}, le ____________"]
+             f"{{%p if {who}.key and convention.signing.mode == 'handwritten' %}}",
+             "Lu et approuvé",
+             "Fait à {{ convention.signing.place }}, le ____________",
+             f"{{%p elif {who}.key %}}",
+             "Fait à {{ convention.signing.place }}",
+             "{%p endif %}",
+             f"{{%p if {who}.key %}}"]
     first = True
     for line in lines:
         paragraph = cell.paragraphs[0] if first else cell.add_paragraph()
         first = False
         paragraph.paragraph_format.space_after = Pt(2)
-        _runs(paragraph, line, size=10)
+        paragraph.paragraph_format.keep_with_next = True
+        _runs(paragraph, line, size=SIGNATURE_SIZE)
     anchor = cell.add_paragraph()
     anchor.paragraph_format.space_before = Pt(6)
     anchor.paragraph_format.space_after = Pt(0)
     anchor.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
     anchor.paragraph_format.line_spacing = Pt(3)
+    anchor.paragraph_format.keep_with_next = True
     _runs(anchor, f"SIG::{{{{ {who}.key }}}}::", size=2, color=RGBColor(0xFF, 0xFF, 0xFF))
     room = cell.add_paragraph()
     room.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
     room.paragraph_format.line_spacing = ANCHOR_SPACE
     room.paragraph_format.space_after = Pt(0)
-    _runs(cell.add_paragraph(), "{%p endif %}")
+    room.paragraph_format.keep_with_next = True
+    end = cell.add_paragraph()
+    end.paragraph_format.keep_with_next = True
+    _runs(end, "{%p endif %}", size=SIGNATURE_SIZE)
 
 
 def _signatures(doc: Any) -> None:
@@ -333,13 +361,17 @@ def build(out: Path = OUT) -> Path:
     doc = Document()
     _slim(doc)
     _styles(doc)
+    _language(doc)
     _page(doc)
     props = doc.core_properties
     props.title, props.author = "Convention fifty-fifty", "Commune"
     props.subject, props.comments = "Convention de partenariat citoyen", ""
     props.language, props.identifier = "fr-FR", ""
+    # The article on signatures keeps with its table: heading, sentence and boxes on one
+    # page (rows never split and every paragraph of the boxes keeps with the next).
+    signing_from = len(CLAUSES) - len(SIGNATURES)
     for part in (TITLE_PAGE, VISAS, PARTIES, PREAMBLE, CLAUSES):
-        for item in part:
+        for index, item in enumerate(part):
             if isinstance(item, Block):
                 _table(doc, item)
             elif item == "@signatures":
@@ -347,7 +379,10 @@ def build(out: Path = OUT) -> Path:
             elif item == "@pagebreak":
                 doc.add_page_break()
             else:
-                _paragraph(doc, item)
+                paragraph = _paragraph(doc, item)
+                # A sentence that announces a list or a table stays with it.
+                if (part is CLAUSES and index >= signing_from) or item.endswith(" :"):
+                    paragraph.paragraph_format.keep_with_next = True
     doc.save(out)
     return out
 

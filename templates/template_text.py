@@ -23,6 +23,9 @@ class Block:
     loop: str = ""
     """``x in list`` when ``rows`` repeat for each item."""
     totals: list[list[str]] = field(default_factory=list)
+    """Fixed rows after the loop; a row whose middle cells are empty spans them."""
+    when: dict[int, str] = field(default_factory=dict)
+    """Condition of a fixed row (by index in ``totals``): the row is left out when false."""
 
 
 def article(title: str) -> str:
@@ -59,14 +62,18 @@ VISAS: list[object] = [
     "{%p for visa in convention.legal_basis %}",
     "Vu {{ visa }} ;",
     "{%p endfor %}",
-    "Vu la délibération n° {{ convention.council_decision.number }} du conseil municipal de "
-    "{{ convention.commune.name }} en date du {{ convention.council_decision.date|date_fr }} "
+    "{%p if convention.republican_commitment_required %}",
+    "Vu la loi n° 2021-1109 du 24 août 2021 confortant le respect des principes de la "
+    "République, notamment son article 12 instituant le contrat d'engagement républicain ;",
+    "{%p endif %}",
+    "Vu la délibération n° {{ convention.council_decision.number }} du conseil municipal "
+    "{{ convention.commune.name|de }} en date du {{ convention.council_decision.date|date_fr }} "
     "approuvant la présente convention et autorisant {{ " + REP + ".capacity }} à la signer ;",
 ]
 
 PARTIES: list[object] = [
     "## Entre les soussignés",
-    "**La commune de {{ convention.commune.name }}**, code INSEE {{ convention.commune.insee }}"
+    "**La commune {{ convention.commune.name|de }}**, code INSEE {{ convention.commune.insee }}"
     "{% if convention.commune.siret %}, SIRET {{ convention.commune.siret }}{% endif %}, dont "
     "la mairie est située {{ convention.commune.address.street }}, "
     "{{ convention.commune.address.postcode }} {{ convention.commune.address.city }}, "
@@ -75,34 +82,47 @@ PARTIES: list[object] = [
     "{{ " + REP + ".delegation }}{% endif %}, ci-après désignée « la commune », d'une part,",
     "**Et**",
     "{%p for h in convention.holders %}",
-    "**{{ h.name }}**, {{ h.kind|holder_kind }}{% if h.legal_form %} ({{ h.legal_form }})"
-    "{% endif %}{% if h.identifier %}, {{ h.identifier }}{% endif %}, "
-    "{% if h.kind == 'person' %}demeurant{% else %}dont le siège est situé{% endif %} "
+    "{%p if h.kind == 'person' %}",
+    "**{{ h.name }}**, {% if h.minor %}personne mineure, {% endif %}demeurant "
     "{{ h.address.street }}, {{ h.address.postcode }} {{ h.address.city }}"
     "{% if h.email %}, courriel : {{ h.email }}{% endif %}"
     "{% if h.phone %}, téléphone : {{ h.phone }}{% endif %}"
-    "{% if h.representative %}, représenté(e) par {{ h.representative.name }}"
+    "{% if h.minor and h.guardian %}, représentée par son représentant légal, "
+    "{{ h.guardian.name }} ({{ h.guardian.relationship }}){% endif %}"
+    "{% if not h.minor %}, agissant en son nom propre{% endif %} ;",
+    "{%p else %}",
+    "**{{ h.name }}**, {{ h.kind|holder_kind }}{% if h.legal_form %} ({{ h.legal_form }})"
+    "{% endif %}{% if h.identifier %}, {{ h.identifier }}{% endif %}, "
+    "{% if h.kind == 'group' %}domicilié{% else %}dont le siège est situé{% endif %} "
+    "{{ h.address.street }}, {{ h.address.postcode }} {{ h.address.city }}"
+    "{% if h.email %}, courriel : {{ h.email }}{% endif %}"
+    "{% if h.phone %}, téléphone : {{ h.phone }}{% endif %}"
+    "{% if h.representative %}, "
+    "{% if h.kind in ('association', 'company') %}représentée{% else %}représenté{% endif %} "
+    "par {{ h.representative.name }}"
     "{% if h.representative.capacity %}, {{ h.representative.capacity }}{% endif %}"
-    "{% if h.representative.minor and h.representative.guardian %}, mineur(e) agissant avec "
-    "l'accord de son représentant légal {{ h.representative.guardian.name }} "
-    "({{ h.representative.guardian.relationship }}), qui signe pour lui{% endif %}{% endif %}"
-    "{% if h.minor and h.guardian %}, mineur(e), représenté(e) par son représentant légal "
-    "{{ h.guardian.name }} ({{ h.guardian.relationship }}){% endif %} ;",
+    "{% if h.representative.minor and h.representative.guardian %}, personne mineure agissant "
+    "avec l'accord de son représentant légal, {{ h.representative.guardian.name }} "
+    "({{ h.representative.guardian.relationship }}), qui signe la présente convention"
+    "{% endif %}{% endif %} ;",
+    "{%p endif %}",
     "{%p if h.kind == 'group' %}",
     "- Le collectif n'a pas de personnalité juridique : la personne nommée ci-dessus signe "
-    "pour lui et il ne peut recevoir aucune somme de la commune.",
+    "pour lui. Il ne reçoit aucune somme d'argent de la commune, qui paie elle-même à ses "
+    "fournisseurs les achats faits pour le projet.",
     "{%p endif %}",
     "{%p if h.kind == 'association' and h.republican_commitment_signed %}",
     "- L'association déclare avoir souscrit le contrat d'engagement républicain prévu à "
     "l'article 10-1 de la loi n° 2000-321 du 12 avril 2000.",
     "{%p endif %}",
     "{%p if h.members %}",
-    "- Participants : {% for m in h.members %}{{ m.name }}{% if m.role %} ({{ m.role }})"
-    "{% endif %}{% if m.minor %}, mineur(e){% endif %}{% if not loop.last %} ; {% endif %}"
+    "- Participants : {% for m in h.members %}{{ m.name }}{% if m.role or m.minor %} ("
+    "{% if m.role %}{{ m.role }}{% endif %}{% if m.role and m.minor %}, {% endif %}"
+    "{% if m.minor %}personne mineure{% endif %}){% endif %}{% if not loop.last %} ; {% endif %}"
     "{% endfor %}.",
     "{%p endif %}",
     "{%p endfor %}",
-    "ci-après désigné{% if convention.holders|length > 1 %}s ensemble{% endif %} "
+    "ci-après{% if convention.holders|length > 1 %} désignés ensemble{% endif %} "
     "« les porteurs », d'autre part.",
 ]
 
@@ -117,22 +137,25 @@ PREAMBLE: list[object] = [
 ]
 
 _MONEY = Block(
-    ["Objet de la dépense", "Forme", "Bénéficiaire", "Montant"], [6.4, 4.2, 3.6, 2.8],
+    ["Objet de la dépense", "Forme", "Pour le porteur", "Montant"], [6.2, 4.3, 3.7, 2.8],
     [["{{ m.label }}", "{{ m.form|money_form }}",
       "{{ convention.holders[m.holder - 1].name }}", "{{ m.amount|amount }}"]],
     "m in " + CC + ".money",
-    [["**Total de l'apport financier**", "", "", "**{{ " + AM + ".commune_money|amount }}**"]])
+    [["**Total de l'apport financier**", "", "", "**{{ " + AM + ".commune_money|amount }}**"]],
+    when={0: CC + ".money|length > 1"})
 
 _TECHNICAL = Block(
     ["Service", "Nature de l'aide", "Heures", "Coût horaire", "Matériel prêté", "Valeur"],
     [2.6, 4.6, 1.8, 2.3, 3.0, 2.7],
-    [["{{ t.service }}", "{{ t.description }}", "{{ t.staff_hours|number }}",
-      "{{ t.hourly_rate|amount }}",
+    [["{{ t.service }}", "{{ t.description }}",
+      ">>{% if t.staff_hours %}{{ t.staff_hours|number }}{% else %}–{% endif %}",
+      ">>{% if t.staff_hours %}{{ t.hourly_rate|amount }}{% else %}–{% endif %}",
       "{% if t.equipment %}{{ t.equipment }} ({{ t.equipment_value|amount }}){% else %}–"
       "{% endif %}", "{{ t.value|amount }}"]],
     "t in " + CC + ".technical",
     [["**Total de l'aide technique valorisée**", "", "", "", "",
-      "**{{ " + AM + ".commune_technical|amount }}**"]])
+      "**{{ " + AM + ".commune_technical|amount }}**"]],
+    when={0: CC + ".technical|length > 1"})
 
 _TASKS = Block(["Tâche", "Réalisée par"], [11.0, 6.0],
                [["{{ t.description }}", "{{ t.who or 'les porteurs' }}"]],
@@ -143,9 +166,10 @@ _INKIND = Block(
     [["{{ i.kind|inkind_kind }}", "{{ i.description }}",
       "{% if i.hours is not none %}{{ i.hours|number }}{% else %}–{% endif %}",
       "{% if i.rate is not none %}{{ i.rate|amount }}{% else %}–{% endif %}",
-      "{{ i.total|amount }}"]],
+      ">>{% if i.total %}{{ i.total|amount }}{% else %}non valorisé{% endif %}"]],
     "i in " + HC + ".in_kind",
-    [["**Total des apports en nature**", "", "", "", "**{{ " + AM + ".holders_inkind|amount }}**"]])
+    [["**Total des apports en nature**", "", "", "", "**{{ " + AM + ".holders_inkind|amount }}**"]],
+    when={0: HC + ".in_kind|length > 1"})
 
 _BUDGET = Block(
     ["Poste du plan de financement", "Montant"], [12.5, 4.5],
@@ -157,10 +181,23 @@ _BUDGET = Block(
      ["Apports en nature des porteurs (valorisés)", "{{ " + AM + ".holders_inkind|amount }}"],
      ["Total des autres financements", "{{ " + AM + ".other_funding|amount }}"],
      ["**Coût total du projet**", "**{{ " + AM + ".project_total|amount }}**"],
-     ["Part de la commune dans le coût total", "{{ " + AM + ".commune_share|percent }}"]])
+     ["Part de la commune dans le coût total", "{{ " + AM + ".commune_share|percent }}"]],
+    when={0: AM + ".commune_money", 1: AM + ".commune_technical",
+          2: AM + ".commune_money and " + AM + ".commune_technical",
+          3: AM + ".holders_inkind", 4: "convention.budget.other_funding|length > 1",
+          5: AM + ".project_total", 6: AM + ".project_total"})
+
+_AIDS = Block(
+    ["Porteur", "Subventions", "Achats et prestations", "Aide technique", "Total"],
+    [5.6, 2.8, 3.0, 2.8, 2.8],
+    [["{{ a.name }}", ">>{% if a.grants %}{{ a.grants|amount }}{% else %}–{% endif %}",
+      ">>{% if a.purchases %}{{ a.purchases|amount }}{% else %}–{% endif %}",
+      ">>{% if a.technical %}{{ a.technical|amount }}{% else %}–{% endif %}",
+      "{{ a.total|amount }}"]],
+    "a in convention.holder_aids")
 
 _PAYMENT = Block(
-    ["Échéance", "Montant", "Condition de versement"], [3.5, 3.5, 10.0],
+    ["Échéance", "Montant", "Condition de versement"], [3.6, 3.2, 10.2],
     [["{% if p.due %}{{ p.due|date_fr }}{% else %}–{% endif %}", "{{ p.amount|amount }}",
       "{{ p.condition }}"]],
     "p in convention.payment.schedule")
@@ -200,9 +237,18 @@ COMMUNE: list[object] = [
     "{%p else %}",
     "La commune n'apporte pas de financement en numéraire au projet.",
     "{%p endif %}",
-    "Les achats directs et les prestations sont commandés et payés par la commune selon les "
-    "règles de la commande publique. Les porteurs ne détiennent ni ne manient à aucun moment "
-    "de deniers de la commune en dehors des versements prévus par la présente convention.",
+    "{%p if " + AM + ".commune_money > " + AM + ".grants %}",
+    "Les achats directs et les prestations sont commandés et payés par la commune à ses "
+    "fournisseurs, selon les règles de la commande publique : le porteur pour lequel ils "
+    "sont faits ne reçoit aucune somme à ce titre.",
+    "{%p endif %}",
+    "{%p if " + AM + ".grants %}",
+    "Les subventions sont versées à leur bénéficiaire selon les modalités de paiement "
+    "prévues ci-après.",
+    "{%p endif %}",
+    "Les porteurs ne détiennent ni ne manient à aucun moment de deniers de la commune"
+    "{% if " + AM + ".grants %} en dehors des subventions prévues par la présente convention"
+    "{% endif %}.",
     "## Aide technique",
     "{%p if " + CC + ".technical %}",
     "Les services municipaux apportent l'aide suivante, valorisée au coût horaire chargé :",
@@ -239,20 +285,40 @@ HOLDERS: list[object] = [
 BUDGET: list[object] = [
     article("Budget et plan de financement"),
     _BUDGET,
+    "{%p if " + AM + ".commune_total %}",
     "L'engagement total de la commune s'élève à {{ " + AM + ".commune_total|amount }} "
     "({{ " + AM + ".commune_total|amount_words }}), soit {{ " + AM + ".commune_share|percent }} "
     "du coût total du projet, qui s'élève à {{ " + AM + ".project_total|amount }} "
     "({{ " + AM + ".project_total|amount_words }}).",
+    "{%p if convention.holders|length > 1 %}",
+    "L'aide de la commune se répartit ainsi entre les porteurs. Chaque achat, prestation ou "
+    "subvention est compté pour le porteur auquel il est destiné ; l'aide technique des "
+    "services municipaux, qui sert le projet entier, est répartie à parts égales entre les "
+    "{{ convention.holders|length }} porteurs.",
+    _AIDS,
+    "{%p endif %}",
+    "{%p else %}",
+    "La commune n'apporte ni financement ni aide valorisée : son soutien consiste dans les "
+    "autorisations prévues à l'article 2.",
+    "{%p endif %}",
 ]
 
 PAYMENT: list[object] = [
     article("Modalités de paiement"),
+    "{%p if " + AM + ".grants %}",
     "{%p if convention.payment.schedule %}",
-    "Les sommes dues par la commune sont engagées selon l'échéancier suivant :",
+    "Les subventions, d'un montant total de {{ " + AM + ".grants|amount }}, sont versées aux "
+    "porteurs selon l'échéancier suivant :",
     _PAYMENT,
     "{%p else %}",
-    "Aucun versement n'est fait aux porteurs : les dépenses sont engagées et payées "
-    "directement par la commune.",
+    "Les subventions, d'un montant total de {{ " + AM + ".grants|amount }}, sont versées en "
+    "une fois après la signature de la présente convention.",
+    "{%p endif %}",
+    "Elles sont versées par mandat administratif sur le compte bancaire de leur bénéficiaire, "
+    "dans la limite des dépenses réellement engagées pour le projet.",
+    "{%p else %}",
+    "Aucune somme n'est versée aux porteurs{% if " + CC + ".money %} : les achats et les "
+    "prestations sont payés directement par la commune à ses fournisseurs{% endif %}.",
     "{%p endif %}",
     "{%p if convention.payment.supporting_documents %}",
     "Les porteurs fournissent les pièces justificatives suivantes :",
@@ -260,8 +326,6 @@ PAYMENT: list[object] = [
     "- {{ d }} ;",
     "{%p endfor %}",
     "{%p endif %}",
-    "Toute subvention est versée par mandat administratif sur le compte bancaire du "
-    "bénéficiaire, dans la limite des dépenses réellement engagées pour le projet.",
 ]
 
 TIMETABLE: list[object] = [
@@ -318,15 +382,31 @@ MANDATORY: list[object] = [
     "{%p if convention.mandatory_clauses %}",
     article("Stipulations applicables aux aides de plus de 23 000 euros"),
     "En application de l'article 10 de la loi n° 2000-321 du 12 avril 2000 et du décret "
-    "n° 2001-495 du 6 juin 2001, l'aide de la commune, qui dépasse 23 000 euros en "
-    "comptant l'aide en nature, fait l'objet des stipulations suivantes.",
+    "n° 2001-495 du 6 juin 2001, l'aide attribuée à chaque porteur désigné ci-dessous, qui "
+    "dépasse 23 000 euros en comptant l'aide en nature, fait l'objet des stipulations "
+    "suivantes. Chaque achat, prestation ou subvention est compté pour le porteur auquel il "
+    "est destiné ; l'aide technique des services municipaux, qui sert le projet entier, est "
+    "{% if convention.holders|length > 1 %}répartie à parts égales entre les "
+    "{{ convention.holders|length }} porteurs{% else %}comptée en entier pour le porteur"
+    "{% endif %}.",
     "**Objet.** L'aide est affectée exclusivement à la réalisation du projet décrit à "
     "l'article 1.",
-    "**Montant.** L'aide s'élève à {{ " + AM + ".commune_total|amount }} "
-    "({{ " + AM + ".commune_total|amount_words }}), dont {{ " + AM + ".commune_money|amount }} "
-    "en numéraire{% if " + AM + ".grants %}, parmi lesquels {{ " + AM + ".grants|amount }} "
-    "versés en subvention{% endif %}, et {{ " + AM + ".commune_technical|amount }} d'aide "
-    "technique valorisée.",
+    "{%p for a in convention.large_aids %}",
+    "**Montant.** L'aide attribuée à {{ a.name }} s'élève à {{ a.total|amount }} "
+    "({{ a.total|amount_words }}), soit :",
+    "{%p if a.grants %}",
+    "- {{ a.grants|amount }} de subvention versée en numéraire ;",
+    "{%p endif %}",
+    "{%p if a.purchases %}",
+    "- {{ a.purchases|amount }} d'achats et de prestations payés par la commune pour son "
+    "compte ;",
+    "{%p endif %}",
+    "{%p if a.technical %}",
+    "- {{ a.technical|amount }} d'aide technique valorisée"
+    "{% if convention.holders|length > 1 %} (sa part de l'aide des services municipaux)"
+    "{% endif %}.",
+    "{%p endif %}",
+    "{%p endfor %}",
     "**Modalités de versement.** Celles de l'article 5.",
     "**Conditions d'utilisation.** L'aide ne peut être employée à un autre objet. Le "
     "bénéficiaire tient une comptabilité des dépenses du projet, produit dans les six mois "
@@ -339,28 +419,28 @@ MANDATORY: list[object] = [
 
 MINORS: list[object] = [
     "{%p if convention.has_minors %}",
-    article("Participation de mineurs"),
-    "Des mineurs participent au projet. Ils ne signent pas la présente convention : leur "
-    "représentant légal la signe pour eux et autorise leur participation.",
+    article("Participation de personnes mineures"),
+    "Des personnes mineures participent au projet. Elles ne signent pas la présente "
+    "convention : leur représentant légal la signe et autorise leur participation.",
     "{%p for h in convention.holders %}",
     "{%p if h.minor and h.guardian %}",
-    "- {{ h.name }}, représenté(e) par {{ h.guardian.name }} ({{ h.guardian.relationship }}) ;",
+    "- {{ h.name }} : représentant légal {{ h.guardian.name }} ({{ h.guardian.relationship }}) ;",
     "{%p endif %}",
     "{%p if h.representative and h.representative.minor and h.representative.guardian %}",
-    "- {{ h.representative.name }}, représenté(e) par {{ h.representative.guardian.name }} "
+    "- {{ h.representative.name }} : représentant légal {{ h.representative.guardian.name }} "
     "({{ h.representative.guardian.relationship }}) ;",
     "{%p endif %}",
     "{%p for m in h.members if m.minor and m.guardian %}",
-    "- {{ m.name }}, représenté(e) par {{ m.guardian.name }} ({{ m.guardian.relationship }}) ;",
+    "- {{ m.name }} : représentant légal {{ m.guardian.name }} ({{ m.guardian.relationship }}) ;",
     "{%p endfor %}",
     "{%p endfor %}",
     "{%p if " + INS + ".minors_supervision %}",
     "**Encadrement.** {{ " + INS + ".minors_supervision }}",
     "{%p endif %}",
     "Chaque représentant légal remet avant le début des travaux une autorisation parentale "
-    "écrite, annexée à la présente convention. Les mineurs sont encadrés en permanence par "
-    "des adultes et ne réalisent ni les travaux exclus à l'article relatif aux assurances ni "
-    "aucune tâche dangereuse.",
+    "écrite ; ces autorisations sont annexées à la présente convention. Les personnes "
+    "mineures sont encadrées en permanence par des adultes et ne réalisent ni les travaux "
+    "exclus à l'article relatif aux assurances ni aucune tâche dangereuse.",
     "{%p endif %}",
 ]
 
@@ -396,7 +476,9 @@ INSURANCE: list[object] = [
     "garantie aux participants du projet.{% else %}Elle déclare à son assureur, avant le "
     "début des travaux, l'extension de sa garantie aux participants du projet.{% endif %}",
     "{%p for h in convention.holders %}",
-    "{{ h.name }} {% if h.liability_certificate %}a remis{% else %}remet avant le début des "
+    "{% if h.kind == 'person' and h.minor and h.guardian %}Le représentant légal "
+    "{{ h.name|de }}{% else %}{{ h.name }}{% endif %} "
+    "{% if h.liability_certificate %}a remis{% else %}remet avant le début des "
     "travaux{% endif %} une attestation d'assurance de responsabilité civile couvrant ses "
     "activités dans le cadre du projet.",
     "{%p endfor %}",
@@ -413,14 +495,14 @@ COMMUNICATION: list[object] = [
     article("Communication"),
     "{%p if convention.communication.scheme_mention %}",
     "Toute communication relative au projet, quel qu'en soit le support, mentionne qu'il a "
-    "été réalisé dans le cadre du dispositif « fifty-fifty » de la commune de "
-    "{{ convention.commune.name }}.",
+    "été réalisé dans le cadre du dispositif « fifty-fifty » de la commune "
+    "{{ convention.commune.name|de }}.",
     "{%p endif %}",
     "{%p if convention.communication.image_consent %}",
     "Les participants acceptent d'être photographiés ou filmés pendant les travaux et "
     "autorisent la commune à utiliser ces images, sans contrepartie, pour sa communication "
     "non commerciale sur le projet{% if convention.has_minors %}, avec l'accord écrit du "
-    "représentant légal pour chaque mineur{% endif %}.",
+    "représentant légal pour chaque personne mineure{% endif %}.",
     "{%p else %}",
     "Aucune image des participants n'est diffusée sans leur accord écrit préalable"
     "{% if convention.has_minors %} ou celui de leur représentant légal{% endif %}.",
@@ -463,10 +545,10 @@ ENDING: list[object] = [
     "deux mois à compter de la demande écrite de l'une d'elles, le litige est porté devant "
     "le {{ convention.commune.court }}.",
     article("Annexes"),
-    "{%p if convention.annexes %}",
+    "{%p if convention.annex_titles %}",
     "Sont annexées à la présente convention, dont elles font partie intégrante :",
-    "{%p for a in convention.annexes %}",
-    "- Annexe {{ loop.index }} : {{ a.title }} ;",
+    "{%p for a in convention.annex_titles %}",
+    "- Annexe {{ loop.index }} : {{ a }}{% if loop.last %}.{% else %} ;{% endif %}",
     "{%p endfor %}",
     "{%p else %}",
     "La présente convention ne comporte pas d'annexe.",
@@ -476,8 +558,9 @@ ENDING: list[object] = [
 SIGNATURES: list[object] = [
     article("Signatures"),
     "{%p if convention.signing.mode == 'electronic' %}",
-    "La présente convention est signée électroniquement par chacune des parties, dans "
-    "l'ordre ci-dessous ; elle prend date à la dernière signature.",
+    "Fait à {{ convention.signing.place }}, en un original électronique signé par chacune "
+    "des parties dans l'ordre ci-dessous. La date de chaque signature figure dans son "
+    "cadre ; la convention prend date à la dernière signature.",
     "{%p else %}",
     "Fait à {{ convention.signing.place }}, en autant d'exemplaires originaux que de "
     "parties, signés dans l'ordre ci-dessous.",

@@ -102,7 +102,8 @@ def test_every_example_renders_names_amounts_and_words(
 
 def test_optional_clauses_follow_the_record(rendered: dict[str, str]) -> None:
     land, mandatory, minors = ("Occupation du domaine public",
-                               "aides de plus de 23 000 euros", "Participation de mineurs")
+                               "aides de plus de 23 000 euros",
+                               "Participation de personnes mineures")
     for ref, text in rendered.items():
         assert (land in text) == (ref == "FF-2026-SOLAIRE-EGLISE"), ref
         assert (mandatory in text) == (ref == "FF-2026-CHEMINS-RURAUX"), ref
@@ -175,3 +176,96 @@ def test_missing_or_corrupt_template(examples: Examples, tmp_path: Path) -> None
     bad.write_text("not a zip", encoding="utf-8")
     with pytest.raises(TemplateError, match="not a Word document"):
         render_docx(conv, bad, tmp_path / "x.docx", number="X", fingerprint=fp, today=TODAY)
+
+
+# ------------------------------------------------------------------ properties, boxes, French
+
+
+def test_document_properties_name_the_convention(examples: Examples, tmp_path: Path) -> None:
+    from docx import Document
+
+    conv, _fp = examples["FF-2026-SKATEPARK"]
+    props = Document(str(_render(conv, tmp_path / "p.docx"))).core_properties
+    assert props.title == f"Convention n° FF_2026_007 – {conv.title}"
+    assert props.author == "Commune de Loos-en-Gohelle"
+    assert props.keywords == "FF_2026_007, FF-2026-SKATEPARK, fifty-fifty"
+    assert props.language == "fr-FR"
+    styles = docx_xml(TEMPLATE, "word/styles.xml")
+    lang = styles.find(f"{W}docDefaults/{W}rPrDefault/{W}rPr/{W}lang")
+    assert lang is not None and lang.get(f"{W}val") == "fr-FR"
+
+
+def test_metadata_text_avoids_what_libreoffice_escapes_twice() -> None:
+    from pipeline.documents.render import metadata_text
+
+    assert metadata_text("L'école & <b>\"x\"</b>") == "L\u2019école et \u2039b\u203a\u201dx\u201d" \
+        "\u2039/b\u203a"
+
+
+def test_one_font_size_in_every_signature_box(examples: Examples, tmp_path: Path) -> None:
+    """Every visible run of the signature table is 10 pt (the anchors are 2 pt, white)."""
+    conv, _fp = examples["FF-2026-SKATEPARK"]
+    body = docx_xml(_render(conv, tmp_path / "s.docx"))
+    table = body.findall(f".//{W}tbl")[-1]
+    sizes = set()
+    for run in table.iter(f"{W}r"):
+        text = "".join(t.text or "" for t in run.iter(f"{W}t"))
+        size = run.find(f"{W}rPr/{W}sz")
+        if text.strip() and not text.startswith("SIG::"):
+            sizes.add(size.get(f"{W}val") if size is not None else None)
+    assert sizes == {"20"}
+
+
+def test_appearance_font_size_depends_on_the_box_only() -> None:
+    """Two signatories, a short and a long capacity: the same size in both boxes."""
+    import io
+    import re
+    from datetime import UTC, datetime
+
+    from pypdf import PdfReader
+
+    from pipeline.signatures.appearance import appearance_text, render_appearance_pdf
+
+    when = datetime(2026, 11, 25, 14, 3, tzinfo=UTC)
+    sizes = []
+    for capacity in ("le Maire", "présidente de l'association des jardiniers du quartier"):
+        text = appearance_text("Hélène Caron", capacity, when, place="Loos-en-Gohelle")
+        assert text.date == "à Loos-en-Gohelle, le 25 novembre 2026 à 14:03"
+        page = PdfReader(io.BytesIO(render_appearance_pdf(text, 230, 70))).pages[0]
+        content = page.get_contents()
+        assert content is not None
+        sizes.append(set(re.findall(rb"([\d.]+) Tf", content.get_data())))
+    assert sizes[0] == sizes[1] and len(sizes[0]) == 1
+    assert appearance_text("A", "b", when).date == "le 25 novembre 2026 à 14:03"
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("Inès Moreau", "d'Inès Moreau"), ("Hélène", "d'Hélène"), ("Yanis", "de Yanis"),
+    ("Yves", "d'Yves"), ("Léo", "de Léo"), ("Le Touquet", "du Touquet"),
+    ("Les Mureaux", "des Mureaux"), ("La Bassée", "de la Bassée"), ("Arras", "d'Arras"),
+])
+def test_de_elides_and_contracts(name: str, expected: str) -> None:
+    from pipeline.documents.frenchfmt import FILTERS
+
+    assert FILTERS["de"](name) == expected
+
+
+def test_batch_wording_in_the_word_document(catalogue: Catalogue, tmp_path: Path) -> None:
+    """The hand-made batch: a minor girl, an informal group, an association in kind only."""
+    from pipeline.validation.validator import Validator, iter_validated
+
+    batch = Path(__file__).parent / "data" / "documents" / "three-holders.json"
+    texts = {}
+    for result in iter_validated([batch], Validator(catalogue)):
+        assert result.convention is not None, [i.message for i in result.issues]
+        texts[result.reference] = docx_text(_render(result.convention,
+                                                     tmp_path / f"{result.reference}.docx"))
+    three, in_kind = texts["FF-2026-JARDIN-PROVINCES"], texts["FF-2026-NATURE-SEULE"]
+    for text in (three, in_kind):
+        assert "(e)" not in text and "(mineur)" not in text
+        assert not any(line.strip() == "0,00\u00a0€" for line in text.splitlines())
+        assert "Bénéficiaire" not in text and "de Inès" not in text
+    assert "mère d'Inès Moreau, personne mineure" in three
+    assert "Annexe 2 : Autorisations parentales des personnes mineures." in three
+    assert "Vu la loi n° 2021-1109 du 24 août 2021" in in_kind
+    assert "mandat administratif" not in in_kind and "Les achats directs" not in in_kind

@@ -99,14 +99,15 @@ def test_request_before_start(catalogue: Catalogue) -> None:
 
 
 @pytest.mark.parametrize("kind, field, ident", [
-    ("association", "rna", {"rna": "W623001234"}),
+    ("association", "rna", {"rna": "W623001234", "republican_commitment_signed": True}),
     ("company", "siret", {"siret": "73282932000074"}),
     ("school", "uai", {"uai": "0620555S"}),
 ])
 def test_identifier_required_by_kind(catalogue: Catalogue, kind: str, field: str,
                                      ident: dict[str, str]) -> None:
     buy = _money("direct_purchase")
-    without = findings(catalogue, {"holders": [holder(kind, representative=REP)], **buy})
+    cer = {"republican_commitment_signed": True} if kind == "association" else {}
+    without = findings(catalogue, {"holders": [holder(kind, representative=REP, **cer)], **buy})
     assert [f.field for f in without] == [f"holders.0.{field}"]
     assert findings(catalogue, {"holders": [holder(kind, representative=REP, **ident)],
                                 **buy}) == []
@@ -117,7 +118,8 @@ def test_identifier_required_by_kind(catalogue: Catalogue, kind: str, field: str
     ("association", "indiquez qui représente le porteur"),
 ])
 def test_representative_required(catalogue: Catalogue, kind: str, words: str) -> None:
-    extra = {"rna": "W623001234"} if kind == "association" else {}
+    extra: dict[str, Any] = ({"rna": "W623001234", "republican_commitment_signed": True}
+                             if kind == "association" else {})
     money = {"commune_commitments": {"money": [
         {"label": "Bois", "amount": "2 000", "form": "direct_purchase"}]}}
     bad = at(findings(catalogue, {"holders": [holder(kind, **extra)], **money}),
@@ -224,14 +226,48 @@ def test_association_grant_needs_republican_commitment(catalogue: Catalogue) -> 
     bad = findings(catalogue, {**unsigned, **_money("grant")})
     assert [f.field for f in bad] == ["holders.0.republican_commitment_signed"]
     assert "contrat d'engagement républicain" in bad[0].message
-    # The same association buying nothing through a grant needs no contract.
-    assert findings(catalogue, {**unsigned, **_money("direct_purchase")}) == []
+    assert "une subvention" in bad[0].message
+
+
+@pytest.mark.parametrize("commitments", [
+    {"money": [{"label": "Bois", "amount": "2 000", "form": "direct_purchase"}]},
+    {"money": [{"label": "Pose", "amount": "800", "form": "service"}]},
+    {"money": [], "technical": [{"service": "ST", "description": "Terrassement",
+                                 "staff_hours": "10", "hourly_rate": "30"}]},
+])
+def test_association_help_in_kind_needs_republican_commitment(
+        catalogue: Catalogue, commitments: dict[str, Any]) -> None:
+    """Help in kind is a subsidy too (law of 12 April 2000, art. 9-1): the CER applies."""
+    unsigned = {"holders": [holder("association", rna="W623001234", representative=REP)]}
+    bad = findings(catalogue, {**unsigned, "commune_commitments": commitments})
+    assert [f.field for f in bad] == ["holders.0.republican_commitment_signed"]
+    assert "aide en nature" in bad[0].message and "9-1" in bad[0].message
+    signed = {"holders": [holder("association", rna="W623001234", representative=REP,
+                                 republican_commitment_signed=True)]}
+    assert findings(catalogue, {**signed, "commune_commitments": commitments}) == []
+
+
+def test_association_with_only_authorisations_needs_no_contract(catalogue: Catalogue) -> None:
+    unsigned = {"holders": [holder("association", rna="W623001234", representative=REP)],
+                "commune_commitments": {"money": [], "authorisations": [
+                    {"description": "Occupation du square"}]}}
+    assert findings(catalogue, unsigned) == []
+
+
+def test_republican_commitment_required_drives_the_visa(catalogue: Catalogue) -> None:
+    layer = {"commune": catalogue.profile.commune.model_dump(mode="json", exclude_none=True)}
+    assoc = Convention.model_validate(deep_merge(layer, record()))
+    assert assoc.republican_commitment_required is True
+    group = Convention.model_validate(deep_merge(layer, record({
+        "holders": [holder("group", representative=REP)], **_money("direct_purchase")})))
+    assert group.republican_commitment_required is False
 
 
 def test_money_line_names_an_existing_holder(catalogue: Catalogue) -> None:
     bad = findings(catalogue, {"commune_commitments": {"money": [
         {"label": "Bois", "amount": "2 000", "form": "grant", "holder": 2}]}})
     assert [f.field for f in bad] == ["commune_commitments.money.0.holder"]
+    assert bad[0].message == "il n'y a qu'un porteur"
 
 
 def _inkind(value: str) -> dict[str, Any]:
@@ -268,6 +304,60 @@ def test_mandatory_clauses_not_for_a_group(catalogue: Catalogue) -> None:
     layer = {"commune": catalogue.profile.commune.model_dump(mode="json", exclude_none=True)}
     conv = Convention.model_validate(deep_merge(layer, record(changes)))
     assert conv.mandatory_clauses is False
+
+
+THREE = [
+    holder("association", rna="W623001234", representative=REP,
+           republican_commitment_signed=True),
+    holder("group", representative=REP),
+    holder("person", minor=True, birth_date="2012-05-12",
+           guardian={"name": "Claire Moreau", "relationship": "mère"}),
+]
+
+
+def _three(money: list[dict[str, Any]], hours: str = "300") -> Convention:
+    changes = {"holders": THREE, **_inkind("90 000"), "insurance": {
+        "minors_supervision": "en présence de sa mère"},
+        "commune_commitments": {"money": money, "technical": [
+            {"service": "ST", "description": "Terrassement", "staff_hours": hours,
+             "hourly_rate": "30"}]}}
+    layer = {"commune": catalogue_commune()}
+    return Convention.model_validate(deep_merge(layer, record(changes)))
+
+
+def catalogue_commune() -> dict[str, Any]:
+    return Catalogue.load(Path(__file__).resolve().parent.parent / "conventions").profile \
+        .commune.model_dump(mode="json", exclude_none=True)
+
+
+def test_aid_per_beneficiary_is_the_one_figure_of_rule_and_document(
+        catalogue: Catalogue) -> None:
+    """With three holders, the association's aid is its own lines plus a third of the
+    technical help, not the commune's whole commitment."""
+    conv = _three([
+        {"label": "Bacs", "amount": "18 000", "form": "grant", "holder": 1},
+        {"label": "Clôture", "amount": "4 000", "form": "service", "holder": 1},
+        {"label": "Bois", "amount": "850,50", "form": "direct_purchase", "holder": 2},
+    ])
+    aid = conv.holder_aid(0)
+    assert (aid.grants, aid.purchases, aid.technical) == (
+        Decimal("18000.00"), Decimal("4000.00"), Decimal("3000.00"))
+    assert aid.total == Decimal("25000.00") == conv.aid_to_holder(0)
+    assert conv.amounts.commune_total == Decimal("31850.50")   # not the figure of the rule
+    assert [a.number for a in conv.large_aids] == [1]
+    assert conv.mandatory_clauses is True
+    warned = at(check(conv, catalogue.get("fifty-fifty")), "holders.0")
+    assert len(warned) == 1 and "25 000,00 €" in warned[0].message
+    assert conv.holder_aid(1).purchases == Decimal("850.50")
+    assert conv.holder_aid(2).total == Decimal("3000.00")
+
+
+def test_help_in_kind_shared_evenly_can_stay_below_the_threshold(catalogue: Catalogue) -> None:
+    conv = _three([{"label": "Bacs", "amount": "20 000", "form": "grant", "holder": 1}],
+                  hours="270")  # 8 100 € of technical help: 2 700 € each
+    assert conv.aid_to_holder(0) == Decimal("22700.00")
+    assert conv.mandatory_clauses is False
+    assert at(check(conv, catalogue.get("fifty-fifty")), "holders.0") == []
 
 
 def test_commune_share_above_threshold_is_a_warning_that_does_not_reject(
@@ -321,6 +411,29 @@ def test_payment_schedule_total(catalogue: Catalogue) -> None:
     assert findings(catalogue, {"payment": {"schedule": [
         {"amount": "1 000", "due": "01/03/2027"},
         {"amount": "1 000", "condition": "à l'achèvement"}]}}) == []
+
+
+def test_payment_schedule_covers_grants_not_purchases(catalogue: Catalogue) -> None:
+    """A correct record with three holders: 12 500 € of grants scheduled, the commune's
+    own purchase and service (10 650,50 €) left out of the schedule."""
+    money = [
+        {"label": "Bacs", "amount": "12 500", "form": "grant", "holder": 1},
+        {"label": "Clôture", "amount": "9 800", "form": "service", "holder": 1},
+        {"label": "Bois", "amount": "850,50", "form": "direct_purchase", "holder": 2},
+    ]
+    changes = {"holders": THREE, "insurance": {"minors_supervision": "en présence de sa mère"},
+               **_inkind("30 000"), "commune_commitments": {"money": money}}
+    good = {**changes, "payment": {"schedule": [{"amount": "7 500"}, {"amount": "5 000"}]}}
+    assert at(findings(catalogue, good), "payment.schedule") == []
+    whole = {**changes, "payment": {"schedule": [{"amount": "23 150,50"}]}}
+    bad = at(findings(catalogue, whole), "payment.schedule")
+    assert len(bad) == 1 and "12 500,00 €" in bad[0].message and "subventions" in bad[0].message
+
+
+def test_payment_schedule_without_any_grant(catalogue: Catalogue) -> None:
+    bad = at(findings(catalogue, {**_money("direct_purchase"), "payment": {"schedule": [
+        {"amount": "2 000"}]}}), "payment.schedule")
+    assert len(bad) == 1 and "aucune subvention" in bad[0].message
 
 
 def test_errors_reject_and_name_the_field_in_the_validator(catalogue: Catalogue) -> None:

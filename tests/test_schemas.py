@@ -322,8 +322,9 @@ def test_signatories_order_and_keys(catalogue: Catalogue) -> None:
     ]
     sig = {s.key: s for s in conv.signatories}
     assert sig["holder-1"].capacity == "présidente"
-    assert sig["guardian-2"].capacity == "mère de Tom Petit (mineur)"
-    assert sig["guardian-3-2"].capacity == "père de Inès (mineur)"
+    assert sig["guardian-2"].capacity == "mère de Tom Petit, personne mineure"
+    assert sig["guardian-3-2"].capacity == "père d'Inès, personne mineure"
+    assert sig["holder-4"].party == "Paul Adulte"   # no "(habitant)" that fits only men
     assert sig["holder-4"].capacity == "en son nom propre"
     assert sig["commune"].capacity == "le Maire de Loos-en-Gohelle"
     assert sig["commune"].party == "Commune de Loos-en-Gohelle"

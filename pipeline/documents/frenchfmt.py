@@ -24,6 +24,7 @@ from num2words import num2words
 from schemas.clauses import LAND_STATUS_LABELS, OWNER_LABELS, VOLUNTEER_LABELS
 from schemas.commitments import INKIND_LABELS, MONEY_FORM_LABELS
 from schemas.parties import HOLDER_KIND_LABELS
+from schemas.wording import de
 
 __all__ = [
     "FILTERS",
@@ -32,6 +33,7 @@ __all__ = [
     "amount_words",
     "date_fr",
     "date_short",
+    "de_fr",
     "number_fr",
     "percent_fr",
 ]
@@ -132,6 +134,13 @@ def amount_words(value: Decimal | int | float | None) -> str:
     return f"{head} et {tail}" if head else tail
 
 
+def de_fr(value: str | None) -> str:
+    """« de » before a name, elided or contracted: ``d'Inès``, ``du Touquet``."""
+    if value is None:
+        return ""
+    return de(str(value))
+
+
 def _label_filter(name: str, labels: Mapping[str, str]) -> Callable[[str | None], str]:
     def label(value: str | None) -> str:
         if value is None:
@@ -154,6 +163,7 @@ FILTERS: dict[str, Callable[..., str]] = {
     "amount_words": amount_words,
     "number": number_fr,
     "percent": percent_fr,
+    "de": de_fr,
     **{name: _label_filter(name, labels) for name, labels in LABELS.items()},
 }
 """The filters every convention template may use, by name."""

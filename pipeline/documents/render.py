@@ -31,12 +31,16 @@ from pipeline.documents.frenchfmt import FILTERS
 from pipeline.documents.pdf.anchors import bookmark_anchors
 from schemas.base import Strict
 from schemas.convention import Convention
+from schemas.wording import de
 
 __all__ = [
     "CONTEXT_TYPES",
+    "DocumentProperties",
     "SignatureCell",
     "build_context",
+    "document_properties",
     "make_environment",
+    "metadata_text",
     "model_properties",
     "render_docx",
     "signatory_rows",
@@ -246,10 +250,58 @@ def render_docx(conv: Convention, template: Path, out: Path, *, number: str, fin
     prepared = _prepare(template)
     context = build_context(conv, number=number, fingerprint=fingerprint, version=version,
                             today=today, draft=draft)
-    _render(prepared, template, context, Path(out))
+    _render(prepared, template, context, Path(out), document_properties(conv, number))
 
 
-def _render(prepared: _Prepared, template: Path, context: dict[str, Any], out: Path) -> None:
+@dataclass(frozen=True)
+class DocumentProperties:
+    """The properties of a rendered document, which LibreOffice exports as the PDF's
+    document information and XMP metadata (title, author, subject, keywords, language)."""
+
+    title: str
+    """``Convention n° FF_2026_001 – <project title>``."""
+    author: str
+    """The commune (``Commune de Loos-en-Gohelle``)."""
+    subject: str
+    """What the document is."""
+    keywords: str
+    """The number and the reference, for search."""
+    language: str = "fr-FR"
+    """The document language (BCP 47)."""
+
+
+_XMP_SAFE = str.maketrans({"'": "\u2019", '"': "\u201d", "&": "et", "<": "\u2039",
+                           ">": "\u203a"})
+"""LibreOffice (7.4) escapes these characters twice in the XMP packet (``L&amp;apos;été``)
+but not in the document information, so a title with an apostrophe would differ between
+the two, which PDF/A forbids. The typographic apostrophe is the right French one anyway."""
+
+
+def metadata_text(text: str) -> str:
+    """``text`` with the characters LibreOffice would escape twice in XMP replaced."""
+    return " ".join(text.translate(_XMP_SAFE).split())
+
+
+def document_properties(conv: Convention, number: str) -> DocumentProperties:
+    """The properties of ``conv``'s document numbered ``number``."""
+    keywords = ", ".join(k for k in (number, conv.reference, "fifty-fifty") if k)
+    return DocumentProperties(
+        title=metadata_text(f"Convention n° {number} – {conv.title}"),
+        author=metadata_text(f"Commune {de(conv.commune.name)}"),
+        subject=f"Convention de partenariat « fifty-fifty » n° {number}",
+        keywords=metadata_text(keywords),
+    )
+
+
+def _set_properties(doc: Any, props: DocumentProperties) -> None:
+    core = doc.core_properties
+    core.title, core.author, core.subject = props.title, props.author, props.subject
+    core.keywords, core.language = props.keywords, props.language
+    core.last_modified_by, core.comments = props.author, ""
+
+
+def _render(prepared: _Prepared, template: Path, context: dict[str, Any], out: Path,
+            props: DocumentProperties | None = None) -> None:
     try:
         doc = _PreparedDocx(prepared)
         doc.render(context, jinja_env=prepared.env, autoescape=True)
@@ -259,5 +311,7 @@ def _render(prepared: _Prepared, template: Path, context: dict[str, Any], out: P
         raise TemplateError(f"{template.name}: the template is not a usable Word document "
                             f"({exc})") from exc
     bookmark_anchors(doc.docx.element.body, template.name)
+    if props is not None:
+        _set_properties(doc.docx, props)
     out.parent.mkdir(parents=True, exist_ok=True)
     doc.save(out)

@@ -29,6 +29,8 @@ FONT_PATH = FONT_DIR / "DejaVuSans.ttf"
 _FONT = "FFDejaVuSans"
 _MAX_SIZE, _MIN_SIZE = 10.0, 4.5
 _PADDING = 3.0
+_LINES = 6
+"""Lines a box is sized for: heading, name, capacity and date over two lines each at most."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,8 @@ class AppearanceText:
     capacity: str
     """The signatory's capacity; wrapped over several lines when long."""
     date: str
-    """The signing date in French (``le 25 novembre 2026 à 14:03``)."""
+    """The signing date in French (``le 25 novembre 2026 à 14:03``), after the place when
+    one is given (``à Loos-en-Gohelle, le 25 novembre 2026 à 14:03``)."""
 
 
 def french_date(when: datetime) -> str:
@@ -50,11 +53,15 @@ def french_date(when: datetime) -> str:
     return "le " + format_datetime(when, "d MMMM y 'à' HH:mm", tzinfo=when.tzinfo, locale="fr_FR")
 
 
-def appearance_text(name: str, capacity: str, when: datetime) -> AppearanceText:
-    """The standard French wording of a signature appearance."""
+def appearance_text(name: str, capacity: str, when: datetime,
+                    place: str | None = None) -> AppearanceText:
+    """The standard French wording of a signature appearance, with the place of signing
+    when it is known."""
+    date = french_date(when)
+    if place and place.strip():
+        date = f"à {place.strip()}, {date}"
     return AppearanceText(
-        heading="Signé électroniquement par", name=name, capacity=capacity,
-        date=french_date(when),
+        heading="Signé électroniquement par", name=name, capacity=capacity, date=date,
     )
 
 
@@ -75,12 +82,14 @@ def _layout(text: AppearanceText, width: float, size: float) -> list[str]:
 def render_appearance_pdf(text: AppearanceText, width: float, height: float) -> bytes:
     """A one-page PDF of ``width`` × ``height`` points showing ``text``.
 
-    The font size shrinks from 10 pt until every line fits the box.
+    The font size depends on the box only (room for :data:`_LINES` lines), so every box of
+    one convention shows the same size; it shrinks further only for a text that would not
+    fit even so.
     """
     _register_font()
     inner_w = max(width - 2 * _PADDING, 10.0)
     inner_h = max(height - 2 * _PADDING, 10.0)
-    size = _MAX_SIZE
+    size = max(_MIN_SIZE, min(_MAX_SIZE, (inner_h / (_LINES * 1.2)) // 0.5 * 0.5))
     lines = _layout(text, inner_w, size)
     while size > _MIN_SIZE and len(lines) * size * 1.2 > inner_h:
         size -= 0.5

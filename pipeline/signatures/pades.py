@@ -227,7 +227,7 @@ def sign_pdf_bytes(
         location=location,
         name=name,
     )
-    text = appearance_text(name, capacity, moment)
+    text = appearance_text(name, capacity, moment, place=location)
     with tempfile.TemporaryDirectory(prefix="fiftyfifty-sig-") as tmp:
         picture = Path(tmp) / "appearance.pdf"
         picture.write_bytes(render_appearance_pdf(text, *box))
