@@ -20,6 +20,10 @@ from pipeline.cli.common import (
     workspace_option,
 )
 from pipeline.core.files import write_atomic
+from pipeline.core.i18n import _
+from pipeline.lifecycle.drafts import list_drafts
+from pipeline.lifecycle.filters import lifecycle_filter
+from pipeline.lifecycle.timeline import timeline
 from pipeline.records.audit import AuditReport, verify_archive
 from pipeline.records.registry import STATUSES, ConventionRow, Registry, export_csv, export_json
 from pipeline.records.registry.export import holder_names
@@ -38,18 +42,27 @@ def _line(row: ConventionRow) -> str:
 @click.option("--status", type=click.Choice(STATUSES), help="Only conventions in this status.")
 @click.option("--type", "type_id", help="Only conventions of this type.")
 @click.option("--year", type=int, help="Only conventions numbered in this year.")
+@click.option("--holder", help="Only conventions with a holder whose name contains this.")
+@click.option("--overdue", is_flag=True, help="Only conventions with upkeep overdue.")
 @workspace_option
 @json_option
-def list_cmd(status: str | None, type_id: str | None, year: int | None,
-             workspace: str | None, as_json: bool) -> None:
+def list_cmd(status: str | None, type_id: str | None, year: int | None, holder: str | None,
+             overdue: bool, workspace: str | None, as_json: bool) -> None:
     """List the conventions of the registry, by year and number.
+
+    ``--status draft`` lists the review drafts (``run --draft``), outside the series.
 
     \b
     Example:
       fiftyfifty registry list --status signing --year 2026 --workspace ws
     """
     with guarded(), _open(workspace) as reg:
-        rows = reg.list(status=status, type_id=type_id, year=year)
+        if status == "draft":
+            _list_drafts(reg, type_id, holder, as_json)
+            return
+        rows = lifecycle_filter(get_workspace(workspace), reg,
+                                reg.list(status=status, type_id=type_id, year=year),
+                                holder=holder, overdue=overdue)
         if as_json:
             emit_json({"conventions": [r.to_dict() for r in rows]})
             return
@@ -57,6 +70,19 @@ def list_cmd(status: str | None, type_id: str | None, year: int | None,
             click.echo("No convention matches.")
         for row in rows:
             click.echo(_line(row))
+
+
+def _list_drafts(reg: Registry, type_id: str | None, holder: str | None,
+                 as_json: bool) -> None:
+    drafts = [d for d in list_drafts(reg) if type_id in (None, d.type_id)
+              and (not holder or holder.casefold() in holder_names(d.holders).casefold())]
+    if as_json:
+        emit_json({"conventions": [d.to_dict() for d in drafts]})
+        return
+    if not drafts:
+        click.echo("No convention matches.")
+    for d in drafts:
+        click.echo(f"{d.label:<30}  draft  r{d.revision:<2} {d.type_id:<12}  {d.title}")
 
 
 def show_payload(reg: Registry, row: ConventionRow) -> dict[str, Any]:
@@ -73,6 +99,7 @@ def show_payload(reg: Registry, row: ConventionRow) -> dict[str, Any]:
         "documents": [d.to_dict() for d in reg.documents(row.id)],
         "signatories": signatories,
         "events": [e.to_dict() for e in reg.events(row.id)],
+        "timeline": [s.to_dict() for s in timeline(reg.events(row.id))],
     }
 
 
@@ -110,6 +137,9 @@ def show_cmd(convention_id: str, workspace: str | None, as_json: bool) -> None:
         for doc in data["documents"]:
             click.echo(f"  v{doc['version']} {doc['kind']:<7} {doc['path']}  "
                        f"{doc['size']} bytes  sha256 {doc['sha256']}")
+        click.echo(f"{_('Timeline')}:")
+        for step in data["timeline"]:
+            click.echo(f"  {step['on']}  {step['text']}  ({step['actor']})")
         click.echo("History:")
         for ev in data["events"]:
             details = json.dumps(ev["details"], ensure_ascii=False, sort_keys=True)
