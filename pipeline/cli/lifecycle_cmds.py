@@ -17,6 +17,7 @@ from pipeline.lifecycle.statuses import (
     clean_text,
     finish_works,
     start_works,
+    status_label,
     terminate,
 )
 from pipeline.records.registry import ConventionRow
@@ -26,8 +27,8 @@ def _done(row: ConventionRow, on: date, by: str, as_json: bool) -> None:
     if as_json:
         emit_json({"convention": row.id, "status": row.status, "on": on.isoformat(), "by": by})
     else:
-        click.echo(_("{id} is now {status} (on {on}, recorded by {by}).").format(
-            id=row.id, status=row.status, on=date_fr(on), by=by))
+        click.echo(_("{id}: {status} (on {on}, recorded by {by}).").format(
+            id=row.id, status=status_label(row.status), on=date_fr(on), by=by))
 
 
 @click.command("start")

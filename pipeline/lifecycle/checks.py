@@ -14,7 +14,7 @@ from pipeline.core.errors import InputError, StateError
 from pipeline.core.i18n import _
 from pipeline.core.workspace import Workspace
 from pipeline.lifecycle.obligations import FOLLOWED_STATUSES
-from pipeline.lifecycle.statuses import clean_text
+from pipeline.lifecycle.statuses import clean_text, status_label
 from pipeline.lifecycle.terms import current_terms, require
 from pipeline.records.registry import EVENT_CHECK, EventRow, Registry
 
@@ -45,8 +45,8 @@ def record_check(ws: Workspace, req: CheckRequest, *, today: date) -> EventRow:
     with Registry.open(ws.registry_path, create=False) as reg, reg.transaction():
         row = require(reg, req.convention_id)
         if row.status not in FOLLOWED_STATUSES:
-            raise StateError(_("{id} is {status}: its upkeep is not followed.").format(
-                id=row.id, status=row.status))
+            raise StateError(_("Convention {id} is “{status}”: its upkeep is not followed.")
+                             .format(id=row.id, status=status_label(row.status)))
         tasks = current_terms(ws, reg, row).upkeep.tasks
         if not 1 <= req.task <= len(tasks):
             raise InputError(_("{id} has {n} upkeep task(s): --task must be between 1 and "

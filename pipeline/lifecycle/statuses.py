@@ -68,6 +68,23 @@ class Repayment:
                 "amount": str(self.amount)}
 
 
+def status_label(status: str) -> str:
+    """A status as a clerk reads it."""
+    labels = {
+        "pending": _("pending"), "draft": _("draft"), "generated": _("ready for signature"),
+        "signing": _("being signed"), "signed": _("signed"), "declined": _("declined"),
+        "works_started": _("works under way"), "works_done": _("works done"),
+        "terminated": _("terminated"), "cancelled": _("cancelled"),
+    }
+    return labels.get(status, status)
+
+
+def refuse_move(convention_id: str, status: str, to: str) -> StateError:
+    """The error for a move the transitions table does not allow."""
+    return StateError(_("Convention {id} is “{status}”: it cannot move to “{to}”.").format(
+        id=convention_id, status=status_label(status), to=status_label(to)))
+
+
 def clean_text(value: str | None, what: str, limit: int = 2000) -> str | None:
     """``value`` trimmed, refused if too long; control characters are removed."""
     if value is None:
@@ -83,6 +100,9 @@ def clean_text(value: str | None, what: str, limit: int = 2000) -> str | None:
 
 def _move(reg: Registry, change: StatusChange, to: Status,
           extra: dict[str, Any] | None = None) -> ConventionRow:
+    row = require(reg, change.convention_id)
+    if to not in TRANSITIONS[row.status]:
+        raise refuse_move(row.id, row.status, to)
     details: dict[str, Any] = {"on": change.on.isoformat(), "by": change.by}
     if change.reason:
         details["reason"] = change.reason
@@ -122,8 +142,7 @@ def finish_works(ws: Workspace, change: StatusChange) -> ConventionRow:
         if change.report is not None:
             name = _report_name(row.id, change.report)
             if "works_done" not in TRANSITIONS[row.status]:  # refuse before writing
-                raise StateError(_("{id} is {status}: it cannot become {to}.").format(
-                    id=row.id, status=row.status, to="works_done"))
+                raise refuse_move(row.id, row.status, "works_done")
             (stored,) = add_files(ws, reg, row.id, row.version,
                                   [(name, "works_report", change.report.read_bytes())],
                                   actor=change.by)

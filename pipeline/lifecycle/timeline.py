@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.core.i18n import _
+from pipeline.lifecycle.statuses import status_label
 from pipeline.records.registry import (
     EVENT_ALLOCATED,
     EVENT_AMENDMENT,
@@ -55,7 +56,7 @@ def _status_text(d: dict[str, Any]) -> str | None:
             reason=reason, amount=rep.get("amount", "0.00"))
     if to == "cancelled":
         return _("cancelled: {reason}").format(reason=reason)
-    return _("status {status}").format(status=to)
+    return status_label(str(to))
 
 
 def _text(ev: EventRow) -> tuple[str, str] | None:
