@@ -11,6 +11,7 @@ import logging
 import click
 
 from pipeline.cli import (
+    amend_cmds,
     intake_cmds,
     lifecycle_cmds,
     registry_cmds,
@@ -49,5 +50,6 @@ sign_cmds.register(main)
 template_cmds.register(main)
 lifecycle_cmds.register(main)
 upkeep_cmds.register(main)
+amend_cmds.register(main)
 
 __all__ = ["main"]

@@ -21,6 +21,7 @@ from pipeline.cli.common import (
 )
 from pipeline.core.files import write_atomic
 from pipeline.core.i18n import _
+from pipeline.lifecycle.consolidated import consolidated
 from pipeline.lifecycle.drafts import list_drafts
 from pipeline.lifecycle.filters import lifecycle_filter
 from pipeline.lifecycle.timeline import timeline
@@ -103,6 +104,18 @@ def show_payload(reg: Registry, row: ConventionRow) -> dict[str, Any]:
     }
 
 
+def _print_consolidated(data: dict[str, Any]) -> None:
+    for a in data["amendments"]:
+        click.echo(_("Amendment {id}: {status}, {n} change(s)").format(
+            id=a["id"], status=a["status"], n=len(a["changes"])))
+    terms = data["terms_in_force"]
+    if terms:
+        click.echo(_("Terms in force (after {id}): commune {amount} €, in kind {inkind} €, "
+                     "{start} → {end}, upkeep until {until}").format(
+            id=terms["after"], amount=terms["commune_amount"], inkind=terms["inkind_value"],
+            start=terms["start"], end=terms["end"], until=terms["commitment_end"]))
+
+
 @click.command("show")
 @click.argument("convention_id")
 @workspace_option
@@ -120,6 +133,7 @@ def show_cmd(convention_id: str, workspace: str | None, as_json: bool) -> None:
             click.echo(f"Error: no convention {convention_id} in the registry.", err=True)
             sys.exit(EXIT_USAGE)
         data = show_payload(reg, row)
+        data.update(consolidated(get_workspace(workspace), reg, row))
         if as_json:
             emit_json(data)
             return
@@ -137,6 +151,7 @@ def show_cmd(convention_id: str, workspace: str | None, as_json: bool) -> None:
         for doc in data["documents"]:
             click.echo(f"  v{doc['version']} {doc['kind']:<7} {doc['path']}  "
                        f"{doc['size']} bytes  sha256 {doc['sha256']}")
+        _print_consolidated(data)
         click.echo(f"{_('Timeline')}:")
         for step in data["timeline"]:
             click.echo(f"  {step['on']}  {step['text']}  ({step['actor']})")
