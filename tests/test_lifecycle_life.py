@@ -288,3 +288,67 @@ def test_reminders_dry_run_then_sent(ws: Path, smtp_inbox: tuple[_Inbox, int],
     assert skate and skate[0]["To"] == "riders.loos@example.org"
     body = skate[0].get_payload(decode=True).decode("utf-8")
     assert "Balayage des modules" in body and "Bonjour" in body
+
+
+# ------------------------------------------------------------------ amendments
+
+def test_amendment_states_each_change_is_signed_in_order_and_becomes_the_terms(
+        ws: Path, base_ws: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert cli("amend", SOLAR, str(EXAMPLES / "solar-church.json")).exit_code == 1  # unsigned
+    data = json.loads((EXAMPLES / "skatepark.json").read_text(encoding="utf-8"))
+    data["schedule"]["end"] = "2027-07-31"
+    data["commune_commitments"]["money"][0]["amount"] = "7 500,00"
+    data["upkeep"]["tasks"][0]["frequency"] = "chaque semaine d'avril à octobre"
+    data["upkeep"]["years"] = 4
+    changed = tmp_path / "skate-changed.json"
+    changed.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    made = cli("amend", SKATE, str(changed), "--json")
+    assert made.exit_code == 0, made.output
+    amendment = json.loads(made.output)
+    aid = amendment["id"]
+    assert aid == f"{SKATE}_A1"
+    pdf = PdfReader(ws / amendment["pdf"])
+    text = " ".join(" ".join(p.extract_text().split()) for p in pdf.pages)
+    for expected in (
+        "Avenant n° 1 à la convention n° FF_2026_001",
+        "Article 2 de la convention — Engagements de la commune",
+        "Apport financier de la commune : « 8 000,00 € » est remplacé par « 8 700,00 € »",
+        "Article 4 de la convention — Budget et plan de financement",
+        "Article 6 de la convention — Calendrier de réalisation",
+        "Fin des travaux : « 30 juin 2027 » est remplacé par « 31 juillet 2027 »",
+        "Article 7 de la convention — Durée de la convention et pérennité",
+        "« 3 ans » est remplacé par « 4 ans »",
+        "chaque semaine d'avril à octobre",
+    ):
+        assert expected.replace("\u202f", " ") in text.replace("\u202f", " ").replace(
+            "\xa0", " "), expected
+    keys = [s["key"] for s in amendment["signatories"]]
+    assert set(pdf.get_fields() or {}) == {f"sig-{k}" for k in keys}
+    again = cli("amend", SKATE, str(changed))
+    assert again.exit_code == 1 and "not signed yet" in again.output
+
+    pki = base_ws.parent / "pki-skate"
+    monkeypatch.setenv("FF_PASS", (pki / "PASSPHRASE.txt").read_text().strip())
+
+    def sign(key: str) -> Result:
+        return cli("amendment", "sign", aid, "--signatory", key, "--pkcs12",
+                   str(pki / f"{key}.p12"), "--passphrase-env", "FF_PASS")
+
+    early = sign("commune")
+    assert early.exit_code == 1 and "still awaits" in early.output
+    for key in keys:
+        assert sign(key).exit_code == 0, key
+    shown = json.loads(cli("registry", "show", SKATE, "--json").output)
+    assert [(a["id"], a["status"]) for a in shown["amendments"]] == [(aid, "signed")]
+    terms = shown["terms_in_force"]
+    assert (terms["after"], terms["end"], terms["commitment_end"]) == (aid, "2027-07-31",
+                                                                      "2031-07-31")
+    texts = [s["text"] for s in shown["timeline"]]
+    assert texts[-1] == f"amendment {aid} signed: now the terms in force"
+    ics = tmp_path / "upkeep.ics"
+    assert cli("calendar", "-o", str(ics), "--convention", SKATE).exit_code == 0
+    events = {str(e["uid"]): e for e in Calendar.from_ical(ics.read_bytes()).walk("VEVENT")}
+    sweep = events[f"{SKATE}-upkeep-1@fiftyfifty"]["rrule"]
+    assert sweep["BYMONTH"] == [4, 5, 6, 7, 8, 9, 10]
+    assert sweep["UNTIL"][0] == date(2031, 7, 31)
+    _verify_clean(ws)
