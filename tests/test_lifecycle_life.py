@@ -154,6 +154,10 @@ def test_works_then_termination_with_the_repayment(ws: Path) -> None:
     early = cli("works", "done", PATHS, "--on", "2027-02-01")
     assert early.exit_code == 1 and "before they started" in early.output
     report = ws.parent / "constat.pdf"
+    fake = ws.parent / "constat-faux.pdf"
+    fake.write_bytes(b"#!/bin/sh\necho not a pdf\n")
+    refused = cli("works", "done", PATHS, "--on", "2027-06-30", "--report", str(fake))
+    assert refused.exit_code == 2 and "not a PDF file" in refused.output
     report.write_bytes(b"%PDF-1.4\n% constat contradictoire\n")
     done = cli("works", "done", PATHS, "--on", "2027-06-30", "--report", str(report))
     assert done.exit_code == 0, done.output

@@ -152,7 +152,7 @@ def show_cmd(convention_id: str, workspace: str | None, as_json: bool) -> None:
             click.echo(f"  v{doc['version']} {doc['kind']:<7} {doc['path']}  "
                        f"{doc['size']} bytes  sha256 {doc['sha256']}")
         _print_consolidated(data)
-        click.echo(f"{_('Timeline')}:")
+        click.echo(_("Timeline") + ":")
         for step in data["timeline"]:
             click.echo(f"  {step['on']}  {step['text']}  ({step['actor']})")
         click.echo("History:")

@@ -132,6 +132,9 @@ def checks_record_cmd(convention_id: str, task: int, on: date | None, outcome: s
 def remind_cmd(mode: str, within: int, workspace: str | None, as_json: bool) -> None:
     """E-mail each holder what falls due on their convention (SMTP from settings.yaml).
 
+    Without --send nothing is sent: the messages are printed. Exit code 1 when a holder
+    has no e-mail address in the convention.
+
     \b
     Example:
       fiftyfifty remind --dry-run --within 30d --workspace ws
@@ -151,8 +154,8 @@ def remind_cmd(mode: str, within: int, workspace: str | None, as_json: bool) -> 
                         id=r.convention_id, holder=r.holder))
                     continue
                 head = _("Sent to") if r.sent else _("To")
-                click.echo(f"{head}: {r.to}\n{_('Subject')}: {r.subject}\n\n{r.body}\n"
-                           + "-" * 40)
+                subject = _("Subject")
+                click.echo(f"{head}: {r.to}\n{subject}: {r.subject}\n\n{r.body}\n" + "-" * 40)
             if not reminders:
                 click.echo(_("Nothing falls due in the next {n} days.").format(n=within))
     sys.exit(EXIT_REJECTED if missing else EXIT_OK)

@@ -18,6 +18,7 @@ from dateutil.rrule import rrulestr
 
 from pipeline.core.i18n import _
 from pipeline.core.workspace import Workspace
+from pipeline.documents.frenchfmt import amount_fr
 from pipeline.lifecycle.terms import current_terms, status_date
 from pipeline.records.registry import EVENT_CHECK, ConventionRow, Registry
 from schemas import Convention
@@ -165,7 +166,7 @@ def convention_obligations(ws: Workspace, reg: Registry, row: ConventionRow, *, 
                             count=len(coming)))
     for step in conv.payment.schedule:
         if step.due is not None and today <= step.due <= horizon:
-            out.append(item("payment", step.due, f"{step.amount} € — {step.condition}",
+            out.append(item("payment", step.due, f"{amount_fr(step.amount)} — {step.condition}",
                             who="commune"))
     review = conv.evaluation.review_date
     if review is not None and today <= review <= horizon:

@@ -27,6 +27,8 @@ from schemas import Convention
 log = logging.getLogger(__name__)
 
 REPORT_EXTENSIONS = frozenset({"pdf", "jpg", "jpeg", "png", "odt", "docx", "txt"})
+_MAGIC = {"pdf": (b"%PDF-",), "png": (b"\x89PNG\r\n\x1a\n",), "jpg": (b"\xff\xd8\xff",),
+          "jpeg": (b"\xff\xd8\xff",), "odt": (b"PK\x03\x04",), "docx": (b"PK\x03\x04",)}
 MAX_REPORT_BYTES = 50 * 1024 * 1024
 _CENT = Decimal("0.01")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -126,6 +128,11 @@ def _report_name(convention_id: str, report: Path) -> str:
         raise InputError(_("{path}: no such file.").format(path=report))
     if report.stat().st_size > MAX_REPORT_BYTES:
         raise InputError(_("{path}: the file is larger than 50 MB.").format(path=report))
+    with report.open("rb") as fh:
+        head = fh.read(8)
+    if ext in _MAGIC and not head.startswith(_MAGIC[ext]):
+        raise InputError(_("{path}: the content is not a {ext} file.").format(path=report,
+                                                                            ext=ext.upper()))
     return f"{convention_id}-works-report.{ext}"
 
 
