@@ -198,3 +198,49 @@ def test_pro_rata_repayment() -> None:
     no_repay = conv.model_copy(update={"termination": conv.termination.model_copy(
         update={"pro_rata_repayment": False})})
     assert compute_repayment(no_repay, halfway).amount == Decimal("0.00")
+
+
+def test_dates_periods_and_authors_from_the_command_line() -> None:
+    import click
+
+    from pipeline.cli.lifecycle_opts import DATE, PERIOD, resolve
+
+    assert DATE.convert("30/06/2027", None, None) == date(2027, 6, 30)
+    assert DATE.convert("2027-06-30", None, None) == date(2027, 6, 30)
+    assert (PERIOD.convert("90d", None, None), PERIOD.convert("12w", None, None),
+            PERIOD.convert("7", None, None)) == (90, 84, 7)
+    for bad in ("31/02/2027", "demain"):
+        with pytest.raises(click.BadParameter):
+            DATE.convert(bad, None, None)
+    with pytest.raises(click.BadParameter):
+        PERIOD.convert("3 mois", None, None)
+    day, author = resolve(date(2027, 1, 2), "Marie\x1b[31m Clerc\n")
+    assert (day, author) == (date(2027, 1, 2), "Marie[31m Clerc")
+
+
+def test_a_draft_label_never_names_a_path() -> None:
+    from pipeline.core.errors import ArchiveError
+    from pipeline.lifecycle.drafts import draft_label
+
+    assert draft_label("FF-2026-SKATEPARK") == "PROJET-FF-2026-SKATEPARK"
+    for bad in ("../etc", "a/b", "", ".hidden"):
+        with pytest.raises(ArchiveError):
+            draft_label(bad)
+
+
+def test_changes_are_stated_article_by_article() -> None:
+    from pipeline.lifecycle.changes import by_article, compute_changes
+
+    old = _example("rural-paths.json")
+    new = old.model_copy(deep=True)
+    new.schedule.end = date(2027, 9, 30)
+    new.upkeep.years = 6
+    changes = compute_changes(old, new)
+    labels = [(c.heading, c.label) for c in changes]
+    assert ("Article 6 de la convention — Calendrier de réalisation", "Fin des travaux") \
+        in labels
+    assert any(h.startswith("Article 7 de la convention") and lab == "Fin de l'engagement"
+               for h, lab in labels)
+    assert compute_changes(old, old) == []
+    assert [g["heading"] for g in by_article(changes)] == sorted(
+        {c.heading for c in changes}, key=[c.heading for c in changes].index)

@@ -78,5 +78,5 @@ def by_option(func: F) -> F:
 
 def resolve(on: date | None, by: str | None) -> tuple[date, str]:
     """The date (today when not given) and the author."""
-    author = (by or default_author()).strip()[:120] or "?"
+    author = re.sub(r"[\x00-\x1f\x7f]", "", by or default_author()).strip()[:120] or "?"
     return on or today(), author
