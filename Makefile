@@ -85,6 +85,30 @@ demo: system venv
 	@echo "== 7. A longer intake form (4 holders, 6 money lines), and the messages in English on request"
 	$(BIN)/fiftyfifty intake-template --format xlsx --holders 4 --money-lines 6 -o demo-out/projets-4-porteurs.xlsx
 	$(BIN)/fiftyfifty --lang en validate conventions/examples/skatepark.json
+	@echo "== 6. One convention's whole life: draft, numbered, signed, works done, upkeep calendar"
+	@set -e; \
+	$(BIN)/python -c 'import json; d=json.load(open("conventions/examples/rural-paths.json")); d["reference"]="FF-2026-CHEMINS-B"; d["title"]="Chemins ruraux, seconde tranche"; json.dump(d, open("demo-out/chemins-b.json", "w"), ensure_ascii=False)'; \
+	$(BIN)/fiftyfifty run demo-out/chemins-b.json --draft --workspace $(DEMO_WS) --report demo-out/draft-report.csv; \
+	$(BIN)/fiftyfifty registry list --status draft --workspace $(DEMO_WS); \
+	$(BIN)/fiftyfifty run demo-out/chemins-b.json --workspace $(DEMO_WS) --report demo-out/run-b-report.csv; \
+	id=$$($(BIN)/fiftyfifty registry list --workspace $(DEMO_WS) --json | $(BIN)/python -c \
+	  'import json,sys; print(next(c["id"] for c in json.load(sys.stdin)["conventions"] if c["reference"]=="FF-2026-CHEMINS-B"))'); \
+	$(BIN)/fiftyfifty registry show $$id --workspace $(DEMO_WS) --json | $(BIN)/python -c \
+	  'import json,sys; sys.stdout.write("".join("--role=%s=%s\0" % (s["key"], s["name"]) for s in json.load(sys.stdin)["signatories"]))' \
+	  | xargs -0 $(BIN)/fiftyfifty demo-pki demo-out/pki-life; \
+	export FF_DEMO_PASS="$$(cat demo-out/pki-life/PASSPHRASE.txt)"; \
+	for role in $$($(BIN)/fiftyfifty registry show $$id --workspace $(DEMO_WS) --json | $(BIN)/python -c \
+	  'import json,sys; print(" ".join(s["key"] for s in json.load(sys.stdin)["signatories"]))'); do \
+	  $(BIN)/fiftyfifty sign $$id --signatory $$role --pkcs12 demo-out/pki-life/$$role.p12 \
+	    --passphrase-env FF_DEMO_PASS --location Loos-en-Gohelle --workspace $(DEMO_WS); \
+	done; \
+	$(BIN)/fiftyfifty works start $$id --on 2027-03-01 --by "Service urbanisme" --workspace $(DEMO_WS); \
+	$(BIN)/fiftyfifty works done $$id --on 2027-06-30 --by "Service urbanisme" --workspace $(DEMO_WS); \
+	$(BIN)/fiftyfifty calendar -o demo-out/upkeep.ics --convention $$id --workspace $(DEMO_WS); \
+	$(BIN)/fiftyfifty due --within 730d --convention $$id --workspace $(DEMO_WS) || test $$? -eq 1; \
+	$(BIN)/fiftyfifty registry show $$id --workspace $(DEMO_WS) | sed -n '/^Chronologie\|^Timeline/,/^History/p'; \
+	$(BIN)/fiftyfifty archive verify --workspace $(DEMO_WS)
+	@echo "Upkeep calendar: demo-out/upkeep.ics (open it in Thunderbird or Outlook)."
 
 docs: venv
 	$(BIN)/python -m pipeline.cli.docs

@@ -44,6 +44,13 @@ from pipeline.documents.convert import (
 from pipeline.documents.pdf.sigfields import fields_from_anchors, find_anchors
 from pipeline.documents.pdf.stamp import stamp_bytes
 from pipeline.documents.render import render_docx
+from pipeline.lifecycle.drafts import (
+    draft_is_current,
+    draft_label,
+    get_draft,
+    mark_numbered,
+    store_draft,
+)
 from pipeline.records.archive import store_documents
 from pipeline.records.registry import Claim, NewConvention, Registry
 from pipeline.validation.outcome import RecordOutcome
@@ -63,7 +70,10 @@ class RunOptions:
     workspace: Workspace
     catalogue: Catalogue
     draft: bool = False
-    """Add the diagonal "PROJET" watermark."""
+    """Produce review drafts: "PROJET" watermark, label ``PROJET-<reference>``, no number
+    taken from the series, no signature field, files under ``<workspace>/drafts``."""
+    as_new_version: bool = False
+    """Accept content identical to an older version as a deliberate new version."""
     workers: int | None = None
     """LibreOffice processes (default: number of cores)."""
     chunk_size: int | None = None
@@ -81,12 +91,15 @@ class ConventionResult:
     reference: str
     version: int
     action: str
-    """new, resume, new_version (documents produced) or unchanged (already archived)."""
+    """new, resume, new_version (documents produced), unchanged (already archived),
+    older (identical to an older version: nothing done) or draft."""
     status: str
     pdf: str | None
     """The final PDF, relative to the workspace."""
     source: str
     row: int
+    message: str = ""
+    """Why nothing was done, for ``older`` (names the current version)."""
 
 
 @dataclass
@@ -276,11 +289,16 @@ class BatchRunner:
             return None
         ctype = self.o.catalogue.get(conv.convention_type)
         year = self.today.year
-        claim = self.reg.claim(_new_convention(v, conv, year, ctype.number_format), actor=ACTOR)
+        if self.o.draft:
+            return self._accept_draft(v, conv, scratch)
+        claim = self.reg.claim(_new_convention(v, conv, year, ctype.number_format), actor=ACTOR,
+                               as_new_version=self.o.as_new_version)
         if claim.action == "refused":
             self._reject(v, [*v.issues, Issue(v.raw.source, v.raw.row, "reference",
                                               claim.message, v.reference)])
             return None
+        if claim.action == "new":
+            mark_numbered(self.reg, conv.convention_type, v.reference, claim.convention_id)
         if not claim.must_produce:
             row = self.reg.get(claim.convention_id)
             pdf = self.reg.latest_document(claim.convention_id, ["signed", "pdf"])
@@ -289,8 +307,27 @@ class BatchRunner:
             self.summary.conventions.append(ConventionResult(
                 claim.convention_id, v.reference, claim.version, claim.action,
                 row.status if row else claim.status, pdf.relpath if pdf else None,
+                v.raw.source, v.raw.row, claim.message if claim.action == "older" else ""))
+            return None
+        return self._render(v, conv, claim, year, scratch)
+
+    def _accept_draft(self, v: Validated, conv: Convention, scratch: Path) -> _Job | None:
+        """A review draft: labelled, outside the series, produced again only if changed."""
+        label = draft_label(v.reference)
+        old = get_draft(self.reg, conv.convention_type, v.reference)
+        if old is not None and draft_is_current(self.o.workspace, old, v.fingerprint):
+            self.summary.report.add(RecordOutcome(v.raw.source, v.raw.row, v.reference, True,
+                                                  v.issues))
+            self.summary.conventions.append(ConventionResult(
+                label, v.reference, old.revision, "unchanged", "draft", old.relpath,
                 v.raw.source, v.raw.row))
             return None
+        claim = Claim("new", label, 1, "draft", f"Draft {label}.")
+        return self._render(v, conv, claim, self.today.year, scratch)
+
+    def _render(self, v: Validated, conv: Convention, claim: Claim, year: int,
+                scratch: Path) -> _Job:
+        ctype = self.o.catalogue.get(conv.convention_type)
         stem = f"{claim.convention_id}_v{claim.version}"
         docx = scratch / "docx" / f"{stem}.docx"
         docx.parent.mkdir(exist_ok=True)
@@ -353,7 +390,9 @@ class BatchRunner:
         for strict in (True, False):
             try:
                 reader = PdfReader(io.BytesIO(converted), strict=strict)
-                specs = fields_from_anchors(find_anchors(reader, keys), keys)
+                # A draft gets no signature field: it cannot be signed.
+                specs = [] if self.o.draft else fields_from_anchors(
+                    find_anchors(reader, keys), keys)
                 return stamp_bytes(converted, number=job.claim.convention_id,
                                    fingerprint=job.validated.fingerprint, draft=self.o.draft,
                                    name=pdf.name, reader=reader, fields=specs)
@@ -384,6 +423,9 @@ class BatchRunner:
                 v.raw.source, v.raw.row, "", f"stamping {claim.convention_id} failed: "
                 f"{getattr(exc, 'msg', exc)} (run again to retry)")])
             return
+        if self.o.draft:
+            self._finish_draft(job, final, result.pdf)
+            return
         stored = store_documents(
             self.o.workspace, self.reg, claim.convention_id, job.year, claim.version,
             [("intake.json", "intake", job.intake),
@@ -397,6 +439,23 @@ class BatchRunner:
                                               v.issues))
         self.summary.conventions.append(ConventionResult(
             claim.convention_id, v.reference, claim.version, claim.action, "generated", pdf,
+            v.raw.source, v.raw.row))
+        self.progress("archived", 1)
+
+
+    def _finish_draft(self, job: _Job, final: bytes, converted: Path) -> None:
+        v, conv = job.validated, job.conv
+        draft = store_draft(
+            self.o.workspace, self.reg, type_id=conv.convention_type, reference=v.reference,
+            fingerprint=v.fingerprint, title=conv.title,
+            holders=[{"kind": h.kind, "name": h.name} for h in conv.holders],
+            pdf=final, docx=job.docx.read_bytes())
+        for p in (converted, job.docx):
+            p.unlink(missing_ok=True)
+        self.summary.report.add(RecordOutcome(v.raw.source, v.raw.row, v.reference, True,
+                                              v.issues))
+        self.summary.conventions.append(ConventionResult(
+            draft.label, v.reference, draft.revision, "draft", "draft", draft.relpath,
             v.raw.source, v.raw.row))
         self.progress("archived", 1)
 

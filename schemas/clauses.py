@@ -4,12 +4,13 @@ communication, evaluation, termination, disputes, annexes and signatures."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, SerializerFunctionWrapHandler, model_serializer
 
 from schemas.base import FrBool, FrDate, PositiveAmount, Quantity, Strict, Text, fr
 from schemas.choices import to_code
+from schemas.recurrence import Recurrence, parse_frequency
 
 LandStatus = Annotated[Literal["public", "commune_private", "third_party"],
                        BeforeValidator(to_code("land_status"))]
@@ -88,6 +89,22 @@ class UpkeepTask(Strict):
     frequency: Text = fr("Fréquence", "À quel rythme (chaque mois, deux fois par an…).",
                          max_length=120)
     who: Text = fr("Qui", "Qui s'en charge.", max_length=200)
+    recurrence: Recurrence | None = fr(
+        "Fréquence structurée", "Laisser vide : lue dans la fréquence écrite (chaque semaine "
+        "d'avril à octobre, une fois par an en automne…).", None)
+
+    @model_serializer(mode="wrap")
+    def _drop_empty_recurrence(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # Records written before the structured frequency keep the same canonical JSON,
+        # hence the same fingerprint: an absent recurrence is not serialised.
+        data = handler(self)
+        if isinstance(data, dict) and data.get("recurrence") is None:
+            data.pop("recurrence", None)
+        return data
+
+    def schedule(self) -> Recurrence | None:
+        """The structured frequency: given, else read from the text (None if unclear)."""
+        return self.recurrence or parse_frequency(self.frequency)
 
 
 class Upkeep(Strict):

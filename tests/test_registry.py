@@ -121,7 +121,8 @@ def test_claim_outcomes_follow_the_contract(reg: Registry) -> None:
 
 
 ALLOWED = {("pending", "generated"), ("pending", "pending"), ("generated", "signing"),
-           ("signing", "signed"), ("generated", "cancelled"), ("signing", "cancelled")}
+           ("signing", "signed"), ("generated", "cancelled"), ("signing", "cancelled"),
+           ("pending", "cancelled")}
 PATHS = {"pending": [], "generated": ["generated"], "signing": ["generated", "signing"],
          "signed": ["generated", "signing", "signed"], "cancelled": ["generated", "cancelled"]}
 

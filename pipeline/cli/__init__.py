@@ -24,17 +24,26 @@ from pipeline.core.i18n import LANGUAGES, _
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 COMMANDS: dict[str, LazyEntry] = {
+    "amend": LazyEntry(("amend_cmds",), "Produce an amendment (avenant) to a convention."),
+    "amendment": LazyEntry(("amend_cmds",), "Sign the amendments (avenants)."),
     "archive": LazyEntry(("registry_cmds",), "Check the archive of signed conventions."),
+    "calendar": LazyEntry(("upkeep_cmds",), "Write the upkeep calendar (iCalendar)."),
+    "cancel": LazyEntry(("lifecycle_cmds",), "Cancel a convention before it is signed."),
+    "checks": LazyEntry(("upkeep_cmds",), "Record the commune's upkeep checks."),
     "demo-pki": LazyEntry(("sign_cmds",), "Create a throw-away CA and one PKCS#12 per signatory."),
+    "due": LazyEntry(("upkeep_cmds",), "List what falls due: upkeep, payments, reviews."),
     "init": LazyEntry(("project_cmds",), "Create a commune's own folder of types and templates."),
     "intake-template": LazyEntry(("intake_cmds",), "Write an empty intake form to fill in."),
     "registry": LazyEntry(("registry_cmds",), "Look into the conventions registry."),
+    "remind": LazyEntry(("upkeep_cmds",), "E-mail each holder what falls due."),
     "run": LazyEntry(("run_cmd",), "Produce numbered, stamped PDF conventions ready to sign."),
     "schema": LazyEntry(("intake_cmds",), "JSON Schemas of the intake and the catalogue files."),
     "sign": LazyEntry(("sign_cmds",), "Sign a convention for one signatory, or record its scan."),
     "templates": LazyEntry(("template_cmds",), "Work with the Word templates of the conventions."),
+    "terminate": LazyEntry(("lifecycle_cmds",), "End a signed convention early."),
     "validate": LazyEntry(("intake_cmds",), "Check intake files without producing anything."),
     "verify": LazyEntry(("sign_cmds",), "Verify every signature of a convention or a PDF."),
+    "works": LazyEntry(("lifecycle_cmds",), "Record the works of a signed convention."),
 }
 """Every top-level command: the modules that register it and its line in ``--help``."""
 

@@ -21,6 +21,10 @@ from pipeline.cli.common import (
 )
 from pipeline.core.files import write_atomic
 from pipeline.core.i18n import N_, _, ngettext
+from pipeline.lifecycle.consolidated import consolidated
+from pipeline.lifecycle.drafts import list_drafts
+from pipeline.lifecycle.filters import lifecycle_filter
+from pipeline.lifecycle.timeline import timeline
 from pipeline.records.audit import AuditReport, verify_archive
 from pipeline.records.registry import STATUSES, ConventionRow, Registry, export_csv, export_json
 from pipeline.records.registry.export import holder_names
@@ -39,18 +43,27 @@ def _line(row: ConventionRow) -> str:
 @click.option("--status", type=click.Choice(STATUSES), help="Only conventions in this status.")
 @click.option("--type", "type_id", help="Only conventions of this type.")
 @click.option("--year", type=int, help="Only conventions numbered in this year.")
+@click.option("--holder", help="Only conventions with a holder whose name contains this.")
+@click.option("--overdue", is_flag=True, help="Only conventions with upkeep overdue.")
 @workspace_option
 @json_option
-def list_cmd(status: str | None, type_id: str | None, year: int | None,
-             workspace: str | None, as_json: bool) -> None:
+def list_cmd(status: str | None, type_id: str | None, year: int | None, holder: str | None,
+             overdue: bool, workspace: str | None, as_json: bool) -> None:
     """List the conventions of the registry, by year and number.
+
+    ``--status draft`` lists the review drafts (``run --draft``), outside the series.
 
     \b
     Example:
       fiftyfifty registry list --status signing --year 2026 --workspace ws
     """
     with guarded(), _open(workspace) as reg:
-        rows = reg.list(status=status, type_id=type_id, year=year)
+        if status == "draft":
+            _list_drafts(reg, type_id, holder, as_json)
+            return
+        rows = lifecycle_filter(get_workspace(workspace), reg,
+                                reg.list(status=status, type_id=type_id, year=year),
+                                holder=holder, overdue=overdue)
         if as_json:
             emit_json({"conventions": [r.to_dict() for r in rows]})
             return
@@ -58,6 +71,19 @@ def list_cmd(status: str | None, type_id: str | None, year: int | None,
             click.echo(_("No convention matches."))
         for row in rows:
             click.echo(_line(row))
+
+
+def _list_drafts(reg: Registry, type_id: str | None, holder: str | None,
+                 as_json: bool) -> None:
+    drafts = [d for d in list_drafts(reg) if type_id in (None, d.type_id)
+              and (not holder or holder.casefold() in holder_names(d.holders).casefold())]
+    if as_json:
+        emit_json({"conventions": [d.to_dict() for d in drafts]})
+        return
+    if not drafts:
+        click.echo("No convention matches.")
+    for d in drafts:
+        click.echo(f"{d.label:<30}  draft  r{d.revision:<2} {d.type_id:<12}  {d.title}")
 
 
 def show_payload(reg: Registry, row: ConventionRow) -> dict[str, Any]:
@@ -74,7 +100,30 @@ def show_payload(reg: Registry, row: ConventionRow) -> dict[str, Any]:
         "documents": [d.to_dict() for d in reg.documents(row.id)],
         "signatories": signatories,
         "events": [e.to_dict() for e in reg.events(row.id)],
+        "timeline": [s.to_dict() for s in timeline(reg.events(row.id))],
     }
+
+
+def consolidated_lines(data: dict[str, Any]) -> list[str]:
+    """The amendments of a convention and the terms in force after them."""
+    from datetime import date
+    from decimal import Decimal
+
+    from pipeline.documents.frenchfmt import amount_fr, date_short
+
+    def day(text: str | None) -> str:
+        return date_short(date.fromisoformat(text)) if text else "-"
+
+    lines = [_("Amendment {id}: {status}, {n} change(s)").format(
+        id=a["id"], status=a["status"], n=len(a["changes"])) for a in data.get("amendments", [])]
+    terms = data.get("terms_in_force")
+    if terms:
+        lines.append(_("Terms in force (after {id}): commune {amount}, in kind {inkind}, "
+                       "{start} → {end}, upkeep until {until}").format(
+            id=terms["after"], amount=amount_fr(Decimal(terms["commune_amount"])),
+            inkind=amount_fr(Decimal(terms["inkind_value"])), start=day(terms["start"]),
+            end=day(terms["end"]), until=day(terms["commitment_end"])))
+    return lines
 
 
 @click.command("show")
@@ -95,6 +144,7 @@ def show_cmd(convention_id: str, workspace: str | None, as_json: bool) -> None:
                        err=True)
             sys.exit(EXIT_USAGE)
         data = show_payload(reg, row)
+        data.update(consolidated(get_workspace(workspace), reg, row))
         if as_json:
             emit_json(data)
             return
@@ -164,6 +214,11 @@ def show_lines(row: ConventionRow, data: dict[str, Any]) -> list[str]:
                      + ngettext("{n} byte", "{n} bytes", doc["size"]).format(
                          n=f"{doc['size']:,}".replace(",", "\u202f"))
                      + f"  sha256 {doc['sha256'][:16]}…")
+    lines += consolidated_lines(data)
+    if data.get("timeline"):
+        lines.append(_("Timeline:"))
+        lines += [f"  {step['on']}  {step['text']}  ({step['actor']})"
+                  for step in data["timeline"]]
     lines.append(_("History:"))
     for ev in data["events"]:
         action = ev["action"]

@@ -46,6 +46,9 @@ def _print_summary(summary: RunSummary, report_path: Path, root: Path) -> None:
                       shown_path(root / c.pdf) if c.pdf else "")
     if summary.conventions:
         console.print(table)
+    for c in summary.conventions:
+        if c.message:
+            console.print(f"  {c.id}: {c.message}", markup=False)
     for o in summary.report.outcomes:
         if not o.issues:
             continue
@@ -67,7 +70,10 @@ def _print_summary(summary: RunSummary, report_path: Path, root: Path) -> None:
 @click.command("run")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @workspace_option
-@click.option("--draft", is_flag=True, help='Add a diagonal "PROJET" watermark.')
+@click.option("--draft", is_flag=True, help='Review drafts: "PROJET" watermark, labelled '
+              "PROJET-<reference>, not numbered, cannot be signed.")
+@click.option("--as-new-version", is_flag=True,
+              help="Accept a record identical to an older version as a new version.")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="LibreOffice processes in parallel (default: number of cores).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -76,7 +82,8 @@ def _print_summary(summary: RunSummary, report_path: Path, root: Path) -> None:
               help="Seconds a LibreOffice chunk may go without producing a PDF.")
 @catalogue_option
 @json_option
-def run_cmd(inputs: tuple[Path, ...], workspace: str | None, draft: bool, workers: int | None,
+def run_cmd(inputs: tuple[Path, ...], workspace: str | None, draft: bool, as_new_version: bool,
+            workers: int | None,
             report_path: Path | None, timeout: float, catalogue: str | None,
             as_json: bool) -> None:
     """Produce numbered, stamped PDF conventions ready for signature.
@@ -94,7 +101,8 @@ def run_cmd(inputs: tuple[Path, ...], workspace: str | None, draft: bool, worker
     with guarded():
         ws = get_workspace(workspace)
         paths = check_inputs(inputs)
-        options = RunOptions(ws, Catalogue.load(catalogue), draft=draft, workers=workers,
+        options = RunOptions(ws, Catalogue.load(catalogue), draft=draft,
+                             as_new_version=as_new_version, workers=workers,
                              timeout=timeout)
         with terminate_on_sigterm():
             if sys.stderr.isatty() and not as_json:

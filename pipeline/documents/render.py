@@ -253,6 +253,13 @@ def render_docx(conv: Convention, template: Path, out: Path, *, number: str, fin
     _render(prepared, template, context, Path(out), document_properties(conv, number))
 
 
+def render_context_docx(template: Path, context: dict[str, Any], out: Path) -> None:
+    """Render a template with a context of the caller's own (e.g. an amendment), in the
+    same sandbox and with the same signature anchors as :func:`render_docx`."""
+    template = Path(template)
+    _render(_prepare(template), template, context, Path(out))
+
+
 @dataclass(frozen=True)
 class DocumentProperties:
     """The properties of a rendered document, which LibreOffice exports as the PDF's

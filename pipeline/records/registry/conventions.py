@@ -36,6 +36,7 @@ from pipeline.records.registry.models import (
     EVENT_NEW_VERSION,
     EVENT_SIGNED,
     EVENT_STATUS,
+    SIGNED_STATUSES,
     TRANSITIONS,
     Claim,
     ClaimAction,
@@ -173,8 +174,13 @@ class Registry:
             self._conn.execute("ROLLBACK")
 
     # -- numbering -------------------------------------------------------------------
-    def claim(self, new: NewConvention, *, actor: str = "fiftyfifty") -> Claim:
-        """Number a record, or say what already exists for its (type, reference)."""
+    def claim(self, new: NewConvention, *, actor: str = "fiftyfifty",
+              as_new_version: bool = False) -> Claim:
+        """Number a record, or say what already exists for its (type, reference).
+
+        Content identical to an *older* version is not taken back silently: the answer is
+        ``older`` (nothing done, the message names the current version) unless
+        ``as_new_version`` asks for a deliberate return, recorded as a new version."""
         with self.transaction():
             row = self.find(new.type_id, new.reference)
             if row is None:
@@ -187,11 +193,29 @@ class Registry:
                 action: ClaimAction = "resume" if row.status == "pending" else "unchanged"
                 return Claim(action, row.id, row.version, row.status,
                              f"Matches existing convention {row.id} (version {row.version}).")
-            if row.status in ("signing", "signed"):
+            if row.status == "signing" or row.status in SIGNED_STATUSES:
                 return Claim("refused", row.id, row.version, row.status,
                              f"{row.id} (reference {new.reference}) is already {row.status}:"
                              " a change after signature needs an amendment (avenant).")
+            older = self.version_of(row.id, new.fingerprint)
+            if older is not None and not as_new_version:
+                return Claim("older", row.id, row.version, row.status,
+                             f"Identical to version {older} of {row.id}; the current version"
+                             f" is {row.version}: nothing done (use --as-new-version to go"
+                             " back to it deliberately).")
             return self._new_version(row, new, actor)
+
+    def version_of(self, convention_id: str, fingerprint: str) -> int | None:
+        """The latest version of ``convention_id`` whose content had ``fingerprint``
+        (from the history), or None."""
+        found: int | None = None
+        for event in self.events(convention_id):
+            d = event.details
+            if event.action == EVENT_ALLOCATED and d.get("fingerprint") == fingerprint:
+                found = int(d.get("version", 1))
+            elif event.action == EVENT_NEW_VERSION and d.get("new_fingerprint") == fingerprint:
+                found = int(d.get("to_version", 0))
+        return found
 
     def _allocate(self, new: NewConvention, actor: str) -> Claim:
         (last,) = self._conn.execute(

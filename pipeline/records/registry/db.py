@@ -118,9 +118,46 @@ def _m2_lifecycle_states(conn: sqlite3.Connection) -> None:
          "evidence_json", "works_report", "attachment"))
 
 
+_SCHEMA_V3: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS drafts (
+    label           TEXT PRIMARY KEY,
+    type_id         TEXT NOT NULL,
+    reference       TEXT NOT NULL,
+    fingerprint     TEXT NOT NULL,
+    title           TEXT NOT NULL,
+    holders         TEXT NOT NULL,
+    relpath         TEXT NOT NULL,
+    sha256          TEXT NOT NULL,
+    revision        INTEGER NOT NULL CHECK (revision >= 1),
+    numbered_as     TEXT,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL,
+    UNIQUE (type_id, reference)
+    )""",
+    """CREATE TABLE IF NOT EXISTS amendments (
+    id              TEXT PRIMARY KEY,
+    convention_id   TEXT NOT NULL REFERENCES conventions (id),
+    n               INTEGER NOT NULL CHECK (n >= 1),
+    fingerprint     TEXT NOT NULL,
+    changes         TEXT NOT NULL,
+    signatories     TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('generated','signing','signed','cancelled')),
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL,
+    UNIQUE (convention_id, n)
+    )""",
+)
+
+
+def _m3_lifecycle_tables(conn: sqlite3.Connection) -> None:
+    for statement in _SCHEMA_V3:
+        conn.execute(statement)
+
+
 MIGRATIONS: tuple[tuple[int, str, Migration], ...] = (
     (1, "conventions, documents and hash-chained events", _m1_initial),
     (2, "statuses after signature and more document kinds", _m2_lifecycle_states),
+    (3, "drafts outside the numbered series, amendments", _m3_lifecycle_tables),
 )
 """Every schema change, in order: (version, description, function)."""
 

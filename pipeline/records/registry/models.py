@@ -24,17 +24,30 @@ DOCUMENT_KINDS: tuple[DocumentKind, ...] = ("intake", "docx", "pdf", "signed", "
                                             "evidence", "evidence_json", "works_report",
                                             "attachment")
 
-ClaimAction = Literal["new", "resume", "unchanged", "new_version", "refused"]
+ClaimAction = Literal["new", "resume", "unchanged", "new_version", "refused", "older"]
 
-# The only transitions ``Registry.set_status`` accepts. ``pending -> pending`` is what a
-# new version does to a convention whose documents were never produced.
+# The one table of allowed status moves: ``Registry.set_status`` refuses anything else.
+# ``pending -> pending`` is what a new version does to a convention whose documents were
+# never produced. ``draft`` is the status drafts (``run --draft``) are listed under: they
+# live outside the numbered series and never become a registered convention themselves.
 TRANSITIONS: dict[str, frozenset[str]] = {
-    "pending": frozenset({"generated", "pending"}),
+    "pending": frozenset({"generated", "pending", "cancelled"}),
+    "draft": frozenset(),
     "generated": frozenset({"signing", "cancelled"}),
-    "signing": frozenset({"signed", "cancelled"}),
-    "signed": frozenset(),
+    "signing": frozenset({"signed", "declined", "cancelled"}),
+    "declined": frozenset({"cancelled"}),
+    "signed": frozenset({"works_started", "terminated"}),
+    "works_started": frozenset({"works_done", "terminated"}),
+    "works_done": frozenset({"terminated"}),
+    "terminated": frozenset(),
     "cancelled": frozenset(),
 }
+"""Status -> the statuses it may move to. Before signature a convention may be
+cancelled; after it, only the works and an early end (termination) move it on."""
+
+SIGNED_STATUSES: frozenset[str] = frozenset({"signed", "works_started", "works_done",
+                                             "terminated"})
+"""Statuses of a convention whose terms are signed: a change needs an amendment."""
 
 # Event actions written by the registry itself.
 EVENT_ALLOCATED = "allocated"
@@ -47,6 +60,10 @@ EVENT_DOCUMENT = "document"
 """A file was registered; details: kind, version, path, sha256, size."""
 EVENT_SIGNED = "signed"
 """One signatory signed; details must hold ``{"signatory": key}`` (recorded by signing)."""
+EVENT_CHECK = "check"
+"""An upkeep check; details: task, on, outcome (ok | issue), note."""
+EVENT_AMENDMENT = "amendment"
+"""An amendment was produced or signed; details: amendment, step, changes."""
 
 CONVENTION_ID_RE = re.compile(r"[0-9A-Z_]{1,15}")
 """The form the prefecture's transmission system accepts for act numbers."""
