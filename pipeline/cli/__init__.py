@@ -10,7 +10,15 @@ import logging
 
 import click
 
-from pipeline.cli import intake_cmds, registry_cmds, run_cmd, sign_cmds, template_cmds
+from pipeline.cli import (
+    export_cmds,
+    intake_cmds,
+    publish_cmds,
+    registry_cmds,
+    run_cmd,
+    sign_cmds,
+    template_cmds,
+)
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -39,5 +47,7 @@ run_cmd.register(main)
 registry_cmds.register(main)
 sign_cmds.register(main)
 template_cmds.register(main)
+export_cmds.register(main)
+publish_cmds.register(main)
 
 __all__ = ["main"]

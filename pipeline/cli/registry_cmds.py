@@ -19,10 +19,12 @@ from pipeline.cli.common import (
     json_option,
     workspace_option,
 )
+from pipeline.cli.export_cmds import transfer_note
 from pipeline.core.files import write_atomic
 from pipeline.records.audit import AuditReport, verify_archive
 from pipeline.records.registry import STATUSES, ConventionRow, Registry, export_csv, export_json
 from pipeline.records.registry.export import holder_names
+from pipeline.records.transfers import transfers
 
 
 def _open(workspace: str | None) -> Registry:
@@ -73,6 +75,7 @@ def show_payload(reg: Registry, row: ConventionRow) -> dict[str, Any]:
         "documents": [d.to_dict() for d in reg.documents(row.id)],
         "signatories": signatories,
         "events": [e.to_dict() for e in reg.events(row.id)],
+        "transfers": [t.to_dict() for t in transfers(reg, row.id)],  # SEDA hand-overs
     }
 
 
@@ -102,6 +105,8 @@ def show_cmd(convention_id: str, workspace: str | None, as_json: bool) -> None:
         click.echo(f"  holders: {holder_names(row.holders) or '-'}")
         click.echo(f"  commune {row.commune_amount} €, in kind {row.inkind_value} €,"
                    f" {row.start} → {row.end}, upkeep until {row.commitment_end or '-'}")
+        if note := transfer_note(reg, row.id):  # archive hand-over (exports stage)
+            click.echo(f"  {note}")
         click.echo("Signatories:")
         for sig in data["signatories"]:
             state = f"signed {sig['signed_at']}" if sig["signed"] else "not signed"
