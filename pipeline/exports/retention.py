@@ -17,6 +17,7 @@ from typing import Any
 
 from pipeline.catalogue.loader import Catalogue
 from pipeline.core.errors import ConfigError, StateError
+from pipeline.core.i18n import _
 from pipeline.exports.sources import SIGNED_STATUSES
 from pipeline.records.registry import ConventionRow, EventRow, Registry
 from pipeline.records.transfers import EVENT_ARCHIVE_DECISION, decisions, last_transfer
@@ -100,23 +101,27 @@ def record_decision(reg: Registry, catalogue: Catalogue, req: DecisionRequest,
     """Record the decision as an ``archive_decision`` event; delete nothing."""
     for label, value in (("--approved-by", req.approved_by), ("--reference", req.reference)):
         if value is not None and not _SAFE_TEXT.fullmatch(value.strip()):
-            raise ConfigError(f"{label}: 1 to 200 printable characters expected.")
+            raise ConfigError(_("{option}: 1 to 200 printable characters expected.")
+                              .format(option=label))
     if req.on > today:
-        raise ConfigError(f"--on {req.on.isoformat()}: a decision cannot be dated in the future.")
+        raise ConfigError(_("--on {day}: a decision cannot be dated in the future.").format(
+            day=req.on.isoformat()))
     with reg.transaction():
         row = reg.get(req.convention_id)
         if row is None:
-            raise StateError(f"No convention {req.convention_id} in the registry.")
+            raise StateError(_("No convention {id} in the registry.").format(
+                id=req.convention_id))
         if row.status not in SIGNED_STATUSES:
-            raise StateError(f"{row.id} is not signed (status {row.status}): it has no "
-                             "retention period.")
-        due, _, proposed = _due(catalogue, row)
+            raise StateError(_("{id} is not signed (status {status}): it has no retention "
+                               "period.").format(id=row.id, status=row.status))
+        due, _years, proposed = _due(catalogue, row)
         if due > today:
-            raise StateError(f"The retention period of {row.id} ends on {due.isoformat()}: "
-                             "no decision can be recorded before.")
+            raise StateError(_("The retention period of {id} ends on {day}: no decision can "
+                               "be recorded before.").format(id=row.id, day=due.isoformat()))
         action = req.action or proposed
         if action not in ACTIONS:
-            raise ConfigError(f"Unknown final action {action!r}: {', '.join(ACTIONS)}.")
+            raise ConfigError(_("Unknown final action {action}: {choices}.").format(
+                action=action, choices=", ".join(ACTIONS)))
         details: dict[str, Any] = {"action": action, "approved_by": req.approved_by.strip(),
                                    "on": req.on.isoformat(), "proposed": proposed}
         if req.reference:

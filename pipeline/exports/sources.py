@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from pipeline.core.errors import ArchiveError, StateError
 from pipeline.core.files import sha256_file
+from pipeline.core.i18n import _
 from pipeline.core.workspace import Workspace
 from pipeline.records.archive import workspace_path
 from pipeline.records.registry import ConventionRow, DocumentRow, Registry
@@ -54,19 +55,21 @@ def load_convention(ws: Workspace, doc: DocumentRow) -> Convention:
     """Read and validate an archived ``intake.json`` after checking its SHA-256."""
     path = workspace_path(ws, doc.relpath)
     if not path.is_file():
-        raise ArchiveError(f"{doc.relpath}: the normalised intake is missing.",
-                           hint="Run `fiftyfifty archive verify` to see what is wrong.")
+        raise ArchiveError(_("{path}: the normalised intake is missing.").format(
+            path=doc.relpath), hint=_("Run `fiftyfifty archive verify` to see what is wrong."))
     digest, size = sha256_file(path)
     if (digest, size) != (doc.sha256, doc.size) or size > _MAX_INTAKE:
-        raise ArchiveError(f"{doc.relpath}: the normalised intake no longer matches the "
-                           "registry.", hint="Run `fiftyfifty archive verify`.")
+        raise ArchiveError(_("{path}: the normalised intake no longer matches the registry.")
+                           .format(path=doc.relpath),
+                           hint=_("Run `fiftyfifty archive verify` to see what is wrong."))
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
         return Convention.model_validate(_strip_computed(data))
     except (ValueError, ValidationError) as exc:
-        raise ArchiveError(f"{doc.relpath}: the normalised intake is unreadable ({exc}).") from exc
+        raise ArchiveError(_("{path}: the normalised intake is unreadable ({error}).").format(
+            path=doc.relpath, error=exc)) from exc
 
 
 def current_documents(reg: Registry, row: ConventionRow) -> tuple[DocumentRow, ...]:
@@ -80,7 +83,8 @@ def load_source(ws: Workspace, reg: Registry, row: ConventionRow) -> Source:
     docs = current_documents(reg, row)
     intake = next((d for d in reversed(docs) if d.kind == "intake"), None)
     if intake is None:
-        raise StateError(f"{row.id} has no archived intake (status {row.status}).")
+        raise StateError(_("{id} has no archived intake (status {status}).").format(
+            id=row.id, status=row.status))
     return Source(row, load_convention(ws, intake), docs)
 
 
@@ -93,7 +97,7 @@ def select_rows(reg: Registry, *, ids: Sequence[str] = (), year: int | None = No
         for cid in dict.fromkeys(ids):
             row = reg.get(cid)
             if row is None:
-                raise StateError(f"No convention {cid} in the registry.")
+                raise StateError(_("No convention {id} in the registry.").format(id=cid))
             rows.append(row)
     else:
         rows = reg.list(year=year)

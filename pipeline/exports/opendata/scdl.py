@@ -26,6 +26,7 @@ from typing import Any
 
 from pipeline.core.errors import ConfigError
 from pipeline.core.files import neutralise_cell
+from pipeline.core.i18n import _
 from pipeline.exports.sources import SIGNED_STATUSES, Source
 from pipeline.records.registry import Registry
 from schemas.convention import Convention
@@ -165,9 +166,10 @@ def subventions(reg: Registry, sources: list[Source], *,
         ident = siret or commune.siret
         if not ident or not (len(ident) == 14 and ident.isdigit()):
             raise ConfigError(
-                f"The commune's SIRET is missing or invalid ({ident or 'none'}): SCDL needs it "
-                "as idAttribuant.", hint="Add commune: siret: \"…\" to the commune profile "
-                "(conventions/commune.yaml), or give --siret.")
+                _("The commune's SIRET is missing or invalid ({value}): SCDL needs it as "
+                  "idAttribuant.").format(value=ident or "-"),
+                hint=_("Give --siret, or set opendata: siret: in the workspace's settings.yaml, "
+                       "or commune: siret: in the commune profile."))
         _rows_of(reg, src, (f"Commune de {commune.name}", ident), result)
     return result
 

@@ -56,10 +56,13 @@ def _figure(height: float) -> tuple[Any, Any]:
 
 def _save(fig: Any, path: Path) -> Path:
     import matplotlib.pyplot as plt
+    from PIL import Image
 
     fig.tight_layout()
-    fig.savefig(path, format="png", dpi=DPI, metadata={"Software": None})
+    fig.savefig(path, format="png", dpi=DPI, facecolor="white", metadata={"Software": None})
     plt.close(fig)
+    with Image.open(path) as img:  # opaque RGB: no soft mask in the PDF/A
+        img.convert("RGB").save(path, format="PNG", optimize=True)
     return path
 
 

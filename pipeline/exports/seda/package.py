@@ -27,6 +27,7 @@ from typing import Any
 from pipeline.catalogue.loader import Catalogue
 from pipeline.core.errors import ArchiveError, StateError
 from pipeline.core.files import sha256_file
+from pipeline.core.i18n import _
 from pipeline.core.settings import load_settings
 from pipeline.core.workspace import Workspace
 from pipeline.exports.seda.schema import SchemaProblem, validate_manifest
@@ -49,9 +50,9 @@ class SedaValidationError(ArchiveError):
 
     def __init__(self, problems: Sequence[SchemaProblem]) -> None:
         lines = "\n".join(f"  {p}" for p in problems)
-        super().__init__(f"The transfer manifest is not valid SEDA 2.1; nothing was written:\n"
-                         f"{lines}", hint="Report this to the maintainers with the command "
-                         "you ran.")
+        super().__init__(_("The transfer manifest is not valid SEDA 2.1; nothing was "
+                           "written:") + "\n" + lines,
+                         hint=_("Report this to the maintainers with the command you ran."))
         self.problems = tuple(problems)
 
 
@@ -87,13 +88,14 @@ class TransferResult:
 def _packed(ws: Workspace, doc: DocumentRow, uri: str) -> PackFile:
     path = workspace_path(ws, doc.relpath)
     if not path.is_file() or path.is_symlink():
-        raise ArchiveError(f"{doc.relpath} is missing: nothing was written.",
-                           hint="Run `fiftyfifty archive verify`.")
+        raise ArchiveError(_("{path} is missing: nothing was written.").format(
+            path=doc.relpath), hint=_("Run `fiftyfifty archive verify` to see what is wrong."))
     digest, size = sha256_file(path)
     if (digest, size) != (doc.sha256, doc.size):
-        raise ArchiveError(f"{doc.relpath} no longer matches the registry: nothing was "
-                           "written.", hint="Run `fiftyfifty archive verify`.")
-    sha512, _ = sha512_file(path)
+        raise ArchiveError(_("{path} no longer matches the registry: nothing was written.")
+                           .format(path=doc.relpath),
+                           hint=_("Run `fiftyfifty archive verify` to see what is wrong."))
+    sha512, _size = sha512_file(path)
     modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
     return PackFile(doc, path, uri, sha512, size, modified)
 
@@ -102,7 +104,7 @@ def _files_of(ws: Workspace, src: Source) -> list[PackFile]:
     docs = [d for d in src.documents if d.kind in PACKED_KINDS]
     signed = [d for d in docs if d.kind in ("signed", "scan")]
     if not signed:
-        raise StateError(f"{src.id} has no signed document to transfer.")
+        raise StateError(_("{id} has no signed document to transfer.").format(id=src.id))
     last_signed = max(signed, key=lambda d: d.id)
     keep = sorted((d for d in docs if d.kind not in ("signed", "scan") or d is last_signed),
                   key=lambda d: (PACKED_KINDS.index(d.kind), d.id))
@@ -111,17 +113,17 @@ def _files_of(ws: Workspace, src: Source) -> list[PackFile]:
 
 def _choose(reg: Registry, req: TransferRequest) -> list[ConventionRow]:
     if not (req.ids or req.year or req.status):
-        raise StateError("Say which conventions to transfer: numbers, --year or --status.")
+        raise StateError(_("Say which conventions to transfer: numbers, --year or --status."))
     rows = select_rows(reg, ids=req.ids, year=req.year, status=req.status)
     unsigned = [r.id for r in rows if r.status not in SIGNED_STATUSES]
     if unsigned and req.ids:
-        raise StateError(f"Only signed conventions are transferred; not signed: "
-                         f"{', '.join(unsigned)}.")
+        raise StateError(_("Only signed conventions are transferred; not signed: {ids}.")
+                         .format(ids=", ".join(unsigned)))
     rows = [r for r in rows if r.status in SIGNED_STATUSES]
     chosen = {r.id for r in rows}
     rows = [r for r in rows if not ((m := _AMENDMENT.match(r.id)) and m["parent"] in chosen)]
     if not rows:
-        raise StateError("No signed convention matches: nothing to transfer.")
+        raise StateError(_("No signed convention matches: nothing to transfer."))
     return rows
 
 

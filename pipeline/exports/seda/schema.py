@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import ConfigError
+from pipeline.core.i18n import _
 
 if TYPE_CHECKING:
     import xmlschema
@@ -59,7 +60,8 @@ def _w3c_copies() -> dict[str, str]:
     for url, name in _W3C.items():
         hits = sorted(base.rglob(name))
         if not hits:
-            raise ConfigError(f"The xmlschema library has no local copy of {url}.")
+            raise ConfigError(_("The xmlschema library has no local copy of {url}.").format(
+                url=url))
         found[url] = hits[0].as_uri()
     return found
 
@@ -80,7 +82,8 @@ def seda_schema() -> xmlschema.XMLSchema10:
                 str(xsd_folder() / MAIN_XSD), uri_mapper=mapper, allow="local",
                 base_url=str(xsd_folder()), defuse="always")
         except (xmlschema.XMLSchemaException, OSError) as exc:
-            raise ConfigError(f"The SEDA 2.1 schema cannot be loaded: {exc}") from exc
+            raise ConfigError(_("The SEDA 2.1 schema cannot be loaded: {error}").format(
+                error=exc)) from exc
 
 
 def validate_manifest(xml: bytes, *, limit: int = 20) -> list[SchemaProblem]:

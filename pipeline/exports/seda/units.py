@@ -21,6 +21,7 @@ from typing import Any
 
 from pipeline.catalogue.loader import Catalogue
 from pipeline.core.errors import ConfigError
+from pipeline.core.i18n import _
 from pipeline.exports.seda.formats import identify
 from pipeline.exports.seda.manifest import (
     PackedFile,
@@ -82,14 +83,15 @@ def resolve_agencies(given: AgencyIds, settings: Mapping[str, Any], commune: Com
         access_rule=str(settings.get("access_rule") or given.access_rule),
     )
     if not out.archival_agency:
-        raise ConfigError("The archive service's identifier is missing.",
-                          hint="Give --archival-agency ID, or set archives: archival_agency: "
-                               "in the workspace's settings.yaml.")
+        raise ConfigError(_("The archive service's identifier is missing."),
+                          hint=_("Give --archival-agency ID, or set archives: archival_agency: "
+                                 "in the workspace's settings.yaml."))
     try:
         out.appraisal_rule.format(years=10)
     except (KeyError, IndexError, ValueError) as exc:
-        raise ConfigError(f"archives.appraisal_rule {out.appraisal_rule!r} is not a valid "
-                          f"format ({exc}); use {{years}} only.") from exc
+        raise ConfigError(_("archives.appraisal_rule {rule} is not a valid format ({error}); "
+                            "use {{years}} only.").format(rule=out.appraisal_rule,
+                                                          error=exc)) from exc
     return out
 
 
