@@ -89,6 +89,9 @@ def build(out: Path = OUT) -> Path:
     doc.add_paragraph("L'essentiel", style="Heading 1")
     doc.add_paragraph("{{ headline }}")
     doc.add_paragraph("{{ inhabitants_sentence }}")
+    note = doc.add_paragraph("{{ method_note }}")
+    for run in note.runs:
+        run.font.size, run.italic = Pt(9), True
     doc.add_paragraph("1. Les projets", style="Heading 1")
     doc.add_paragraph("{{ projects_sentence }}")
     _chart(doc, "holders")
@@ -118,7 +121,6 @@ def build(out: Path = OUT) -> Path:
     doc.add_paragraph("6. Les lieux des projets", style="Heading 1")
     _table(doc, ["N°", "Projet", "Lieu", "Statut du terrain"], "places",
            ["{{ row.id }}", "{{ row.title }}", "{{ row.place }}", "{{ row.land }}"])
-    doc.add_paragraph("{{ method_note }}")
     doc.core_properties.title = "Dispositif fifty-fifty : bilan annuel"
     doc.core_properties.author = "fiftyfifty"
     doc.save(out)

@@ -39,6 +39,7 @@ th { background: #e6e6e6; }
 <h2>L'essentiel</h2>
 <p>{{ headline }}</p>
 <p>{{ inhabitants_sentence }}</p>
+<p><small>{{ method_note }}</small></p>
 <h2>1. Les projets</h2>
 <p>{{ projects_sentence }}</p>
 {{ img("holders") }}{{ img("themes") }}
@@ -98,7 +99,6 @@ th { background: #e6e6e6; }
   <td>{{ row.place }}</td>
   <td>{{ row.land }}</td></tr>
 {% endfor %}</table>
-<p><small>{{ method_note }}</small></p>
 </body>
 </html>
 """
