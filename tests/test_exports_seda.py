@@ -195,3 +195,17 @@ def test_schema_loads_without_network(monkeypatch: pytest.MonkeyPatch) -> None:
         seda_schema.cache_clear()
     assert schema.target_namespace == SEDA_NS
     assert "http://www.w3.org/1999/xlink" in schema.maps.namespaces
+
+
+@pytest.mark.parametrize(("body", "puid"), [
+    (b"%PDF-1.7\n<pdfaid:part>2</pdfaid:part><pdfaid:conformance>B</pdfaid:conformance>",
+     "fmt/477"),
+    (b'%PDF-1.4\n<rdf:Description pdfaid:part="1" pdfaid:conformance="A"/>', "fmt/95"),
+    (b"%PDF-1.7\nno metadata", "fmt/276"),
+])
+def test_pdf_format_identification(tmp_path: Path, body: bytes, puid: str) -> None:
+    from pipeline.exports.seda.formats import identify
+
+    path = tmp_path / "x.pdf"
+    path.write_bytes(body)
+    assert identify(path).puid == puid
