@@ -86,14 +86,40 @@ def build_signed_workspace(root: Path, catalogue: Catalogue, pki: DemoPki) -> Si
                             [("intake.json", "intake", intake.encode("utf-8")),
                              (f"{claim.convention_id}.pdf", "pdf", pdf)])
             ids[v.reference] = claim.convention_id
-    env = {PASS_ENV: pki.passphrase.decode()}
     for ref in SIGNED:
-        for key, _ in ROLES:
-            result = CliRunner(env=env).invoke(_cli(), [
-                "sign", ids[ref], "--signatory", key, "--pkcs12", str(pki.pkcs12_for(key)),
-                "--passphrase-env", PASS_ENV, "--workspace", str(root)])
-            assert result.exit_code == 0, result.output
+        sign_all(root, ids[ref], pki)
     return SignedWorkspace(root, ids)
+
+
+def sign_all(root: Path, convention_id: str, pki: DemoPki) -> None:
+    """Every demo signatory signs ``convention_id`` through ``fiftyfifty sign``."""
+    env = {PASS_ENV: pki.passphrase.decode()}
+    for key, _ in ROLES:
+        result = CliRunner(env=env).invoke(_cli(), [
+            "sign", convention_id, "--signatory", key, "--pkcs12", str(pki.pkcs12_for(key)),
+            "--passphrase-env", PASS_ENV, "--workspace", str(root)])
+        assert result.exit_code == 0, result.output
+
+
+def add_signed_amendment(ws: Workspace, parent: str, pki: DemoPki) -> str:
+    """A signed amendment ``<parent>_A1`` registered beside ``parent``."""
+    with Registry.open(ws.registry_path) as reg:
+        row = reg.get(parent)
+        assert row is not None
+        intake = next(d for d in reg.documents(parent) if d.kind == "intake")
+        claim = reg.claim(NewConvention(
+            type_id=row.type_id, year=row.year, number_format=f"{parent}_A{{seq}}",
+            reference=f"{row.reference}-A1", fingerprint="a" * 64,
+            title="Avenant : prolongation des travaux", holders=row.holders,
+            commune_amount=row.commune_amount, inkind_value=row.inkind_value,
+            start=row.start, end=row.end, commitment_end=row.commitment_end,
+            signatories=SIGNATORIES))
+        pdf = make_unsigned_pdf(ws.root.parent / f"{claim.convention_id}.pdf")
+        store_documents(ws, reg, claim.convention_id, row.year, claim.version,
+                        [("intake.json", "intake", ws.root / intake.relpath),
+                         (f"{claim.convention_id}.pdf", "pdf", pdf)])
+    sign_all(ws.root, claim.convention_id, pki)
+    return claim.convention_id
 
 
 @pytest.fixture(scope="session")

@@ -14,13 +14,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from export_fixtures import SignedWorkspace, signed_ws
+from export_fixtures import SignedWorkspace, add_signed_amendment, signed_ws
 from sign_fixtures import demo_pki
 
 from pipeline.cli import main
 from pipeline.exports.seda import units
 from pipeline.exports.seda.schema import SEDA_NS, seda_schema, validate_manifest
 from pipeline.records.registry import Registry
+from pipeline.signatures.demo_pki import DemoPki
 
 __all__ = ["demo_pki", "signed_ws"]  # fixtures, imported for pytest
 
@@ -209,3 +210,27 @@ def test_pdf_format_identification(tmp_path: Path, body: bytes, puid: str) -> No
     path = tmp_path / "x.pdf"
     path.write_bytes(body)
     assert identify(path).puid == puid
+
+
+def test_amendment_is_a_child_unit(signed_ws: SignedWorkspace, demo_pki: DemoPki,
+                                   tmp_path: Path) -> None:
+    ws = signed_ws.copy_to(tmp_path / "ws")
+    parent = signed_ws.ids["FF-2026-SKATEPARK"]
+    amendment = add_signed_amendment(ws, parent, demo_pki)
+    assert amendment == f"{parent}_A1"
+    out = tmp_path / "t.zip"
+    code, stdout, err = _run("archive", "export-seda", "--status", "signed", "-o", str(out),
+                             "--archival-agency", AGENCY, "--workspace", str(ws.root),
+                             "--json")
+    assert code == 0, err
+    assert amendment not in json.loads(stdout)["conventions"]  # inside its parent
+    with zipfile.ZipFile(out) as zf:
+        manifest = zf.read("manifest.xml")
+        assert f"content/{amendment}/intake.json" in zf.namelist()
+    assert validate_manifest(manifest) == []
+    root = ET.fromstring(manifest)
+    units_ = {u.findtext("s:Content/s:OriginatingAgencyArchiveUnitIdentifier", namespaces=NS): u
+              for u in root.iter(f"{{{SEDA_NS}}}ArchiveUnit")}
+    child = units_[amendment]
+    assert child.findtext("s:Content/s:Title", namespaces=NS).startswith("Avenant n° 1")
+    assert child in list(units_[parent])
