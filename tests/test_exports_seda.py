@@ -234,3 +234,41 @@ def test_amendment_is_a_child_unit(signed_ws: SignedWorkspace, demo_pki: DemoPki
     child = units_[amendment]
     assert child.findtext("s:Content/s:Title", namespaces=NS).startswith("Avenant n° 1")
     assert child in list(units_[parent])
+
+
+def test_amendment_archived_as_attachments_is_grouped(signed_ws: SignedWorkspace,
+                                                      tmp_path: Path) -> None:
+    """The lifecycle stage archives an amendment in its convention's folder (kind
+    attachment): its last signed PDF and its record go in one child unit; its DOCX, its
+    earlier signed copies and an amendment not signed yet stay out."""
+    from pipeline.records.archive import add_files
+
+    ws = signed_ws.copy_to(tmp_path / "ws")
+    cid = signed_ws.ids["FF-2026-SKATEPARK"]
+    signed_pdf = next((ws.archive_dir / "2026" / cid).glob("*signed-3*.pdf")).read_bytes()
+    with Registry.open(ws.registry_path) as reg:
+        row = reg.get(cid)
+        assert row is not None
+        add_files(ws, reg, cid, row.version, [
+            (f"{cid}_A1.docx", "attachment", b"PK docx"),
+            (f"{cid}_A1-record.json", "attachment", b'{"title": "avenant"}\n'),
+            (f"{cid}_A1-signed-1-holder-1.pdf", "attachment", signed_pdf + b"%1"),
+            (f"{cid}_A1-signed-3-commune.pdf", "attachment", signed_pdf),
+            (f"{cid}_A2.pdf", "attachment", b"%PDF-1.7 not signed yet"),
+        ])
+    out = tmp_path / "t.zip"
+    code, _, err = _run("archive", "export-seda", cid, "-o", str(out), "--archival-agency",
+                        AGENCY, "--workspace", str(ws.root))
+    assert code == 0, err
+    with zipfile.ZipFile(out) as zf:
+        manifest = zf.read("manifest.xml")
+        names = {n.rsplit("/", 1)[-1] for n in zf.namelist()}
+    assert validate_manifest(manifest) == []
+    assert {f"{cid}_A1-signed-3-commune.pdf", f"{cid}_A1-record.json"} <= names
+    assert not {f"{cid}_A1.docx", f"{cid}_A1-signed-1-holder-1.pdf", f"{cid}_A2.pdf"} & names
+    root = ET.fromstring(manifest)
+    (group,) = [u for u in root.iter(f"{{{SEDA_NS}}}ArchiveUnit") if u.findtext(
+        "s:Content/s:OriginatingAgencyArchiveUnitIdentifier", namespaces=NS) == f"{cid}_A1"]
+    assert group.findtext("s:Content/s:DescriptionLevel", namespaces=NS) == "SubGrp"
+    assert group.findtext("s:Content/s:Title", namespaces=NS) == "Avenant n° 1"
+    assert len(group.findall("s:ArchiveUnit", NS)) == 2

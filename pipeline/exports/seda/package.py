@@ -19,7 +19,7 @@ import re
 import secrets
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -100,15 +100,44 @@ def _packed(ws: Workspace, doc: DocumentRow, uri: str) -> PackFile:
     return PackFile(doc, path, uri, sha512, size, modified)
 
 
+def _attached_amendments(cid: str, docs: list[DocumentRow]
+                         ) -> tuple[list[DocumentRow], dict[str, list[DocumentRow]]]:
+    """Split off amendments archived as attachments of the convention
+    (``<ID>_A<n>-signed-<k>-<key>.pdf``, ``<ID>_A<n>-record.json``): per amendment, its
+    last signed PDF and its record; an amendment not signed yet is left out."""
+    pattern = re.compile(rf"^(?P<aid>{re.escape(cid)}_A\d+)(?P<rest>[-.].*)$")
+    plain: list[DocumentRow] = []
+    groups: dict[str, list[DocumentRow]] = {}
+    for d in docs:
+        m = pattern.match(d.relpath.rsplit("/", 1)[-1]) if d.kind == "attachment" else None
+        if m is None:
+            plain.append(d)
+        else:
+            groups.setdefault(m["aid"], []).append(d)
+    kept: dict[str, list[DocumentRow]] = {}
+    for aid, group in sorted(groups.items(), key=lambda kv: int(kv[0].rsplit("_A", 1)[1])):
+        signed = [d for d in group if re.search(r"-signed-\d+-", d.relpath)]
+        if not signed:
+            continue
+        last = max(signed, key=lambda d: d.id)
+        kept[aid] = [last, *(d for d in group if d.relpath.endswith("-record.json"))]
+    return plain, kept
+
+
 def _files_of(ws: Workspace, src: Source) -> list[PackFile]:
     docs = [d for d in src.documents if d.kind in PACKED_KINDS]
+    docs, attached = _attached_amendments(src.id, docs)
     signed = [d for d in docs if d.kind in ("signed", "scan")]
     if not signed:
         raise StateError(_("{id} has no signed document to transfer.").format(id=src.id))
     last_signed = max(signed, key=lambda d: d.id)
     keep = sorted((d for d in docs if d.kind not in ("signed", "scan") or d is last_signed),
                   key=lambda d: (PACKED_KINDS.index(d.kind), d.id))
-    return [_packed(ws, d, f"content/{src.id}/{d.relpath.rsplit('/', 1)[-1]}") for d in keep]
+    out = [_packed(ws, d, f"content/{src.id}/{d.relpath.rsplit('/', 1)[-1]}") for d in keep]
+    for aid, group in attached.items():
+        out += [replace(_packed(ws, d, f"content/{src.id}/{d.relpath.rsplit('/', 1)[-1]}"),
+                        amendment=aid) for d in group]
+    return out
 
 
 def _choose(reg: Registry, req: TransferRequest) -> list[ConventionRow]:

@@ -105,6 +105,8 @@ class PackFile:
     sha512: str
     size: int
     modified: datetime
+    amendment: str | None = None
+    """The amendment (``<ID>_A<n>``) this file belongs to, when archived as an attachment."""
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,14 @@ def _convention_unit(reg: Registry, catalogue: Catalogue, src: Source, files: li
     signatures = _signatures(reg, src)
     signed_on: date = signatures[-1].when.date() if signatures else row.start
     children = []
+    attached: dict[str, list[UnitSpec]] = {}
     for f in files:
+        if f.amendment:
+            title = ("Avenant signé" if f.path.suffix == ".pdf"
+                     else "Données de l'avenant (JSON)")
+            attached.setdefault(f.amendment, []).append(
+                UnitSpec(f"AU_{next(units)}", title, files=(_packed(f, objects),)))
+            continue
         title = _TITLES.get(f.doc.kind, f.doc.kind)
         if f.doc.kind == "attachment":
             title = f"{title} : {f.path.name}"
@@ -150,6 +159,10 @@ def _convention_unit(reg: Registry, catalogue: Catalogue, src: Source, files: li
         children.append(_convention_unit(reg, catalogue, amd, amd_files, agencies, units,
                                          objects, level="SubGrp"))
         children[-1] = replace(children[-1], title=f"Avenant n° {n} : {amd.convention.title}")
+    for aid, parts in attached.items():
+        number = aid.rsplit("_A", 1)[1]
+        children.append(UnitSpec(f"AU_{next(units)}", f"Avenant n° {number}", level="SubGrp",
+                                 identifier=aid, children=tuple(parts)))
     kinds = sorted({HOLDER_KIND_LABELS[h.kind] for h in conv.holders})
     return UnitSpec(
         unit_id=f"AU_{next(units)}", level=level,
