@@ -82,3 +82,25 @@ def test_report_pdf_has_every_chart_and_the_figures(signed_ws: SignedWorkspace,
     assert index.count("<img ") == CHARTS
     assert len(list(html.glob("*.png"))) == CHARTS
     assert "Rénovation des chemins ruraux" in index and "<script" not in index
+
+
+def test_upkeep_met_or_overdue_from_recorded_checks(signed_ws: SignedWorkspace,
+                                                    tmp_path: Path) -> None:
+    from datetime import date
+
+    from pipeline.exports.report.document import sentences
+
+    ws = signed_ws.copy_to(tmp_path / "ws")
+    cid = signed_ws.ids["FF-2026-CHEMINS-RURAUX"]
+    with Registry.open(ws.registry_path) as reg:
+        reg.record_event(cid, "check", "agent", {"task": 1, "on": "2026-11-20",
+                                                 "outcome": "ok"})
+        sources = load_sources(ws, reg, select_rows(reg, year=2026))
+        before = year_figures(reg, sources, 2026, date(2026, 11, 25))
+        after = year_figures(reg, sources, 2026, date(2027, 12, 1))
+    paths = next(p for p in after.projects if p.id == cid)
+    assert paths.upkeep_state[0] == "met"
+    assert set(paths.upkeep_state[1:]) <= {"overdue"}
+    assert after.upkeep_count("overdue") > 0 and after.upkeep_count("unsigned") > 0
+    assert before.upkeep_count("overdue") == 0  # the works are not over yet
+    assert "1 tenue" in sentences(after).upkeep

@@ -22,6 +22,11 @@ STATUS_LABELS = {
     "declined": "refusée",
 }
 
+UPKEEP_LABELS = {
+    "met": "tenue", "overdue": "en retard", "upcoming": "à venir (travaux en cours)",
+    "ended": "échue", "unsigned": "convention non signée",
+}
+
 
 def _plural(n: int | Decimal, one: str, many: str) -> str:
     return f"{number_fr(n)} {one if n < 2 else many}"
@@ -86,9 +91,13 @@ def sentences(fig: YearFigures) -> Sentences:
                     f"{_plural(participants, 'participant', 'participants')} prévus dans les "
                     "conventions."),
         delays=delays,
-        upkeep=(f"{_plural(fig.upkeep_in_force, 'obligation', 'obligations')} d'entretien "
-                f"en cours dans les conventions signées, "
-                f"{_plural(fig.upkeep_ended, 'arrivée', 'arrivées')} à échéance."),
+        upkeep=(f"Obligations d'entretien des conventions signées : "
+                f"{_plural(fig.upkeep_count('met'), 'tenue', 'tenues')} (contrôle satisfaisant "
+                f"enregistré en {fig.year}), "
+                f"{_plural(fig.upkeep_count('overdue'), 'en retard', 'en retard')} (travaux "
+                f"terminés, aucun contrôle satisfaisant en {fig.year}), "
+                f"{_plural(fig.upkeep_count('upcoming'), 'à venir', 'à venir')} (travaux en "
+                f"cours), {_plural(fig.upkeep_count('ended'), 'échue', 'échues')}."),
         method=("Méthode : les montants viennent des conventions (apports de la commune, "
                 "apports en nature des porteurs valorisés : heures de bénévolat × taux "
                 "horaire, engins, matériel, fournitures). Le thème de chaque projet est déduit "
@@ -105,9 +114,9 @@ def _rows(fig: YearFigures) -> dict[str, list[dict[str, str]]]:
                 "full": amount_fr(p.full_cost), "share": _share(p.commune_total, p.full_cost)}
 
     upkeep = [{"id": p.id, "task": task, "until": date_fr(p.upkeep_until),
-               "state": ("en cours" if p.upkeep_until >= fig.today else "échue")
-               if p.status in SIGNED_STATUSES else "convention non signée"}
-              for p in fig.projects for task in p.upkeep_tasks]
+               "state": UPKEEP_LABELS[state]}
+              for p in fig.projects
+              for task, state in zip(p.upkeep_tasks, p.upkeep_state, strict=True)]
     return {
         "projects": [{"id": p.id, "title": p.title, "holders": ", ".join(p.holder_kinds),
                       "theme": p.theme, "status": STATUS_LABELS.get(p.status, p.status)}
@@ -133,4 +142,4 @@ def report_context(fig: YearFigures, charts: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-__all__ = ["STATUS_LABELS", "Sentences", "report_context", "sentences"]
+__all__ = ["STATUS_LABELS", "UPKEEP_LABELS", "Sentences", "report_context", "sentences"]

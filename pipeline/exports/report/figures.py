@@ -30,6 +30,9 @@ THEMES: tuple[tuple[str, str], ...] = (
     ("Culture et patrimoine", r"fresque|patrimoine|église|musée|culture|art"),
 )
 DEFAULT_THEME = "Cadre de vie"
+EVENT_CHECK = "check"
+"""An upkeep check recorded by the lifecycle stage; details: ``task`` (1-based), ``on``
+(ISO date), ``outcome`` (``ok`` or ``issue``)."""
 EXCLUDED = frozenset({"cancelled", "declined"})
 
 
@@ -66,6 +69,9 @@ class ProjectFigures:
     land_status: str
     upkeep_tasks: tuple[str, ...]
     upkeep_until: date
+    upkeep_state: tuple[str, ...] = ()
+    """Per task: ``met`` (an ok check this year), ``overdue`` (works over, commitment in
+    force, no ok check this year), ``upcoming`` (works not over), ``ended``, ``unsigned``."""
 
     @property
     def commune_total(self) -> Decimal:
@@ -117,15 +123,9 @@ class YearFigures:
         delays = self.signature_delays
         return statistics.median(delays) if delays else None
 
-    @property
-    def upkeep_in_force(self) -> int:
-        return sum(len(p.upkeep_tasks) for p in self.projects
-                   if p.status in SIGNED_STATUSES and p.upkeep_until >= self.today)
-
-    @property
-    def upkeep_ended(self) -> int:
-        return sum(len(p.upkeep_tasks) for p in self.projects
-                   if p.status in SIGNED_STATUSES and p.upkeep_until < self.today)
+    def upkeep_count(self, state: str) -> int:
+        """How many upkeep tasks are in ``state`` (see :attr:`ProjectFigures.upkeep_state`)."""
+        return sum(p.upkeep_state.count(state) for p in self.projects)
 
 
 def _day(stamp: str) -> date:
@@ -144,8 +144,40 @@ def _signature_days(reg: Registry, cid: str) -> int | None:
     return (signed - produced).days
 
 
-def project_figures(reg: Registry, src: Source) -> ProjectFigures:
-    """The figures of one convention."""
+def _ok_checks(reg: Registry, cid: str, year: int) -> set[int]:
+    """Upkeep tasks (1-based) with an ``ok`` check recorded during ``year``."""
+    out: set[int] = set()
+    for ev in reg.events(cid):
+        if ev.action != EVENT_CHECK or ev.details.get("outcome", "ok") != "ok":
+            continue
+        try:
+            if date.fromisoformat(str(ev.details["on"])).year == year:
+                out.add(int(ev.details["task"]))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return out
+
+
+def _upkeep_state(reg: Registry, src: Source, today: date, year: int) -> tuple[str, ...]:
+    conv, status = src.convention, src.row.status
+    checked = _ok_checks(reg, src.id, year)
+    states = []
+    for n in range(1, len(conv.upkeep.tasks) + 1):
+        if status not in SIGNED_STATUSES:
+            states.append("unsigned")
+        elif conv.commitment_end < today:
+            states.append("ended")
+        elif n in checked:
+            states.append("met")
+        elif status == "works_done" or conv.schedule.end < today:
+            states.append("overdue")
+        else:
+            states.append("upcoming")
+    return tuple(states)
+
+
+def project_figures(reg: Registry, src: Source, today: date, year: int) -> ProjectFigures:
+    """The figures of one convention on ``today``, upkeep checks counted in ``year``."""
     conv = src.convention
     inkind = conv.holder_commitments.in_kind
 
@@ -169,6 +201,7 @@ def project_figures(reg: Registry, src: Source) -> ProjectFigures:
         land_status=LAND_STATUS_LABELS[conv.project.location.land_status],
         upkeep_tasks=tuple(f"{t.task} ({t.frequency})" for t in conv.upkeep.tasks),
         upkeep_until=conv.commitment_end,
+        upkeep_state=_upkeep_state(reg, src, today, year),
     )
 
 
@@ -176,9 +209,10 @@ def year_figures(reg: Registry, sources: list[Source], year: int, today: date) -
     """The report's figures for ``year`` (cancelled and declined conventions left out)."""
     kept = [s for s in sources if s.row.year == year and s.row.status not in EXCLUDED]
     commune = kept[0].convention.commune.name if kept else ""
-    projects = tuple(project_figures(reg, s) for s in sorted(kept, key=lambda s: s.id))
+    projects = tuple(project_figures(reg, s, today, year)
+                     for s in sorted(kept, key=lambda s: s.id))
     return YearFigures(year, commune, today, projects)
 
 
-__all__ = ["DEFAULT_THEME", "THEMES", "ProjectFigures", "YearFigures", "project_figures",
-           "theme_of", "year_figures"]
+__all__ = ["DEFAULT_THEME", "EVENT_CHECK", "THEMES", "ProjectFigures", "YearFigures",
+           "project_figures", "theme_of", "year_figures"]
