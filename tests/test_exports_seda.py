@@ -179,6 +179,10 @@ def test_refusals_name_the_problem(signed_ws: SignedWorkspace, tmp_path: Path) -
     code, _, err = _run("archive", "export-seda", signed, "-o", str(tmp_path / "c.zip"),
                         "--archival-agency", AGENCY, "--workspace", str(ws.root))
     assert code == 3 and "ne correspond plus au registre" in err and pdf.name in err
+    inside = ws.archive_dir / "2026" / "t.zip"
+    code, _, err = _run("archive", "export-seda", "--year", "2026", "-o", str(inside),
+                        "--archival-agency", AGENCY, "--workspace", str(ws.root))
+    assert code == 3 and "dans l'archive" in err and not inside.exists()
     assert not list(tmp_path.glob("*.zip"))
 
 

@@ -184,6 +184,11 @@ def _write_zip(target: Path, manifest: bytes, files: Sequence[PackFile]) -> tupl
 def export_seda(ws: Workspace, catalogue: Catalogue, req: TransferRequest,
                 *, registry: Registry | None = None) -> TransferResult:
     """Build, validate and write the transfer package; record one event per convention."""
+    target = req.output.absolute().resolve()
+    archive = ws.archive_dir.absolute().resolve()
+    if target == archive or target.is_relative_to(archive):
+        raise ArchiveError(_("{path} is inside the archive: write the package elsewhere.")
+                           .format(path=req.output))
     reg = registry or Registry.open(ws.registry_path, create=False)
     try:
         now = req.now or datetime.now(UTC)
