@@ -77,6 +77,15 @@ demo: system venv
 	$(BIN)/fiftyfifty verify $$id --trust demo-out/pki/ca.pem --workspace $(DEMO_WS)
 	@echo "== 5. Check the whole archive"
 	$(BIN)/fiftyfifty archive verify --workspace $(DEMO_WS)
+	@echo "== 6. Hand the signed convention to the archive service (SEDA 2.1), publish the grants (SCDL), the yearly report"
+	@set -e; \
+	eval "$$($(BIN)/fiftyfifty registry list --workspace $(DEMO_WS) --json | $(BIN)/python -c \
+	  'import json,sys; c=next(c for c in json.load(sys.stdin)["conventions"] if c["reference"]=="FF-2026-SKATEPARK"); print("id=%s year=%s" % (c["id"], c["year"]))')"; \
+	$(BIN)/fiftyfifty archive export-seda $$id -o demo-out/transfert-seda.zip --archival-agency FRAD062 --workspace $(DEMO_WS); \
+	$(BIN)/fiftyfifty registry show $$id --workspace $(DEMO_WS) | grep -i "archives"; \
+	$(BIN)/fiftyfifty archive verify --workspace $(DEMO_WS); \
+	$(BIN)/fiftyfifty opendata subventions --year $$year -o demo-out/subventions-$$year.csv --siret 21620528000017 --workspace $(DEMO_WS); \
+	$(BIN)/fiftyfifty report --year $$year -o demo-out/rapport-$$year.pdf --html demo-out/rapport-$$year --workspace $(DEMO_WS)
 	@echo "Done: conventions in $(DEMO_WS)/archive, reports in demo-out/."
 	@echo "== 6. The registry as a clerk reads it: French amounts, dates and history"
 	@set -e; id=$$($(BIN)/fiftyfifty registry list --workspace $(DEMO_WS) --json | $(BIN)/python -c \

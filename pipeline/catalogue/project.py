@@ -29,6 +29,7 @@ __all__ = [
     "defaults_root",
     "init_project",
     "project_dir",
+    "template_file",
     "use_project",
 ]
 
@@ -70,6 +71,12 @@ def project_dir() -> Path:
     if (here / "conventions" / "commune.yaml").is_file():
         return here
     return defaults_root()
+
+
+def template_file(name: str) -> Path:
+    """A Word template by file name: the project folder's own copy, else the default."""
+    own = project_dir() / "templates" / name
+    return own if own.is_file() else defaults_root() / "templates" / name
 
 
 def bundled_templates() -> list[Path]:

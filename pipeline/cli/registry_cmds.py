@@ -19,6 +19,7 @@ from pipeline.cli.common import (
     shown_path,
     workspace_option,
 )
+from pipeline.cli.export_cmds import transfer_note
 from pipeline.core.files import write_atomic
 from pipeline.core.i18n import N_, _, ngettext
 from pipeline.lifecycle.consolidated import consolidated
@@ -28,6 +29,7 @@ from pipeline.lifecycle.timeline import timeline
 from pipeline.records.audit import AuditReport, verify_archive
 from pipeline.records.registry import STATUSES, ConventionRow, Registry, export_csv, export_json
 from pipeline.records.registry.export import holder_names
+from pipeline.records.transfers import transfers
 
 
 def _open(workspace: str | None) -> Registry:
@@ -101,6 +103,7 @@ def show_payload(reg: Registry, row: ConventionRow) -> dict[str, Any]:
         "signatories": signatories,
         "events": [e.to_dict() for e in reg.events(row.id)],
         "timeline": [s.to_dict() for s in timeline(reg.events(row.id))],
+        "transfers": [t.to_dict() for t in transfers(reg, row.id)],  # SEDA hand-overs
     }
 
 
@@ -148,7 +151,10 @@ def show_cmd(convention_id: str, workspace: str | None, as_json: bool) -> None:
         if as_json:
             emit_json(data)
             return
-        for line in show_lines(row, data):
+        lines = show_lines(row, data)
+        if note := transfer_note(reg, row.id):  # archive hand-over (exports stage)
+            lines.insert(4, f"  {note}")
+        for line in lines:
             click.echo(line)
 
 

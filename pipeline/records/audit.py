@@ -35,10 +35,11 @@ from pipeline.records.registry import (
     DocumentRow,
     Registry,
 )
+from pipeline.records.transfers import sha512_file, transfers
 
 ProblemKind = Literal[
     "missing", "altered", "unregistered", "chain_broken", "manifest", "registry_mismatch",
-    "incomplete", "unsafe_path", "registry_corrupt",
+    "incomplete", "unsafe_path", "registry_corrupt", "transfer_mismatch",
 ]
 
 
@@ -188,6 +189,33 @@ def _check_manifest(ws: Workspace, folder: Path, cid: str, docs: list[DocumentRo
                            json.dumps(have.get(name), ensure_ascii=False), cid))
 
 
+def _check_transfers(ws: Workspace, reg: Registry, out: list[Problem]) -> None:
+    """Files handed to the archive service in a SEDA package still have the SHA-512
+    digest the package's manifest declared (see :mod:`pipeline.records.transfers`)."""
+    seen: set[tuple[str, str]] = set()
+    for t in transfers(reg):
+        for f in t.files:
+            if (f.path, f.sha512) in seen:
+                continue
+            seen.add((f.path, f.sha512))
+            try:
+                path = workspace_path(ws, f.path)
+            except ArchiveError as exc:
+                out.append(Problem("unsafe_path", f.path, exc.msg, convention_id=t.convention_id))
+                continue
+            if not path.is_file() or path.is_symlink():
+                out.append(Problem("transfer_mismatch", f.path, f"file transferred in package"
+                                   f" {t.message_id} is missing", f"sha512 {f.sha512}",
+                                   "no file", t.convention_id))
+                continue
+            digest, size = sha512_file(path)
+            if (digest, size) != (f.sha512, f.size):
+                out.append(Problem("transfer_mismatch", f.path, f"file differs from the copy"
+                                   f" transferred in package {t.message_id}",
+                                   f"sha512 {f.sha512}, {f.size} bytes",
+                                   f"sha512 {digest}, {size} bytes", t.convention_id))
+
+
 def _walk_files(ws: Workspace) -> list[Path]:
     files: list[Path] = []
     for top, dirs, names in os.walk(ws.archive_dir, followlinks=False):
@@ -271,6 +299,7 @@ def _verify(ws: Workspace, reg: Registry) -> AuditReport:
         out.append(Problem("registry_mismatch", lost,
                            "the history registered this file but the registry lost it",
                            f"{digest} ({size} bytes)", "no document row"))
+    _check_transfers(ws, reg, out)
     temp: list[str] = []
     for path in _walk_files(ws):
         rel = path.relative_to(ws.root).as_posix()

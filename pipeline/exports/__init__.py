@@ -1,0 +1,1 @@
+"""Exports: the archive handed over, the open data, the scheme's yearly report."""

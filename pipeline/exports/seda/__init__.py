@@ -1,0 +1,1 @@
+"""SEDA 2.1 transfer packages (see :mod:`pipeline.exports.seda.package`)."""
