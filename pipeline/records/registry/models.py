@@ -30,10 +30,11 @@ ClaimAction = Literal["new", "resume", "unchanged", "new_version", "refused"]
 # new version does to a convention whose documents were never produced.
 TRANSITIONS: dict[str, frozenset[str]] = {
     "pending": frozenset({"generated", "pending"}),
-    "generated": frozenset({"signing", "cancelled"}),
-    "signing": frozenset({"signed", "cancelled"}),
+    "generated": frozenset({"signing", "cancelled", "declined"}),
+    "signing": frozenset({"signed", "cancelled", "declined"}),
     "signed": frozenset(),
     "cancelled": frozenset(),
+    "declined": frozenset(),
 }
 
 # Event actions written by the registry itself.
