@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
+from waitress import wasyncore
 from waitress.server import create_server
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -106,5 +107,6 @@ class BackgroundServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.close()
+        self._server.task_dispatcher.shutdown()
+        wasyncore.close_all(self._server._map)  # the listener and keep-alive connections
         self._thread.join(timeout=10)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+from functools import cache
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,7 +37,8 @@ from pipeline.signatures.online.tokens import (
     new_code,
 )
 from pipeline.signatures.signing_ca import load_signing_ca, random_passphrase
-from pipeline.signatures.workflow import check_can_sign, sign_convention, signing_order
+from pipeline.signatures.workflow import check_can_sign, sign_convention
+from pipeline.signatures.workflow import signing_order as _signing_order
 
 __all__ = ["CODE_TTL", "MAX_ATTEMPTS", "CodeCheck", "SignRequest", "SignedOnline", "Visitor",
            "check_code", "decline", "finish_pending", "open_link", "request_code", "sign",
@@ -81,6 +83,12 @@ class SignedOnline:
     signatory: str
     document: str
     evidence: str
+
+
+@cache
+def signing_order(type_id: str) -> tuple[str, ...]:
+    """The convention type's signing order (the catalogue is read once per process)."""
+    return _signing_order(type_id)
 
 
 def _open(ws: Workspace) -> Registry:
