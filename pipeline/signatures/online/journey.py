@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import logging
 import os
-from functools import cache
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
