@@ -72,6 +72,9 @@ demo: system venv
 	$(BIN)/fiftyfifty verify $$id --trust demo-out/pki/ca.pem --workspace $(DEMO_WS)
 	@echo "== 5. Check the whole archive"
 	$(BIN)/fiftyfifty archive verify --workspace $(DEMO_WS)
+	@echo "== 6. Sign online: the server, an invitation, one holder signs in Chromium"
+	$(BIN)/python bench/web_demo.py $(DEMO_WS)
+	$(BIN)/fiftyfifty archive verify --workspace $(DEMO_WS)
 	@echo "Done: conventions in $(DEMO_WS)/archive, reports in demo-out/."
 
 docs: venv

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -171,4 +170,5 @@ def test_decline_with_a_reason_the_clerk_sees(tmp_path: Path, smtp: tuple[Inbox,
     assert facts["outcome"] == "declined" and facts["steps"][-1]["step"] == "declined"
     audit = run("archive", "verify", "-w", str(ws.root), "--json")
     assert audit.exit_code == 0 and json.loads(audit.stdout)["evidence"][0]["ok"]
-    assert os.environ[CA_ENV] == CA_PASSPHRASE
+    later = run("invite", conv, "--signatory", "holder-1", "-w", str(ws.root))
+    assert later.exit_code == 1 and "declined" in later.output

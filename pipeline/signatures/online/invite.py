@@ -131,6 +131,8 @@ def _mail(settings: Settings, row: ConventionRow, inv: InvitationRow, token: str
 
 
 def _targets(reg: Registry, row: ConventionRow, wanted: str | None) -> list[dict[str, Any]]:
+    if row.status not in ("generated", "signing"):
+        raise SigningError(f"{row.id} is {row.status}: it cannot be signed online.")
     order = signing_order(row.type_id)
     if wanted is not None:
         return [check_can_sign(reg, row, wanted, order)]

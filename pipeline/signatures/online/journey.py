@@ -51,6 +51,8 @@ MAX_ATTEMPTS = 5
 VERIFIED_TTL = timedelta(minutes=30)
 """How long a checked code lets the signer sign."""
 ACTOR = "web"
+OPEN_STATUSES = ("generated", "signing")
+"""Statuses in which a convention can still be signed online."""
 IDENTIFIED_BY = "Identifié par un code à usage unique envoyé par courriel"
 
 
@@ -104,6 +106,9 @@ def open_link(ws: Workspace, token: str, visitor: Visitor) -> int | None:
         store = InvitationStore(reg)
         inv = store.by_token_hash(hash_token(token))
         if inv is None or not inv.usable(utc_now()):
+            return None
+        row = reg.get(inv.convention_id)
+        if row is None or row.status not in OPEN_STATUSES:
             return None
         store.add_step(inv.id, "link_opened", ip=visitor.ip, user_agent=visitor.user_agent)
         reg.record_event(inv.convention_id, "invitation_opened", ACTOR,
@@ -229,8 +234,8 @@ def sign(ws: Workspace, settings: Settings, invitation_id: int, request: SignReq
         inv = store.get(invitation_id)
         _ready(inv)
         row = reg.get(inv.convention_id)
-        if row is None:
-            raise StateError("The convention no longer exists.")
+        if row is None or row.status not in OPEN_STATUSES:
+            raise StateError("The convention can no longer be signed.")
         check_can_sign(reg, row, inv.signatory, signing_order(row.type_id))
         before = _source(reg, row)
         store.add_step(inv.id, "consent", ip=visitor.ip, user_agent=visitor.user_agent,
