@@ -97,9 +97,11 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
         controller.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's Chromium driven by Playwright (never ``playwright install``)."""
+    """Debian's Chromium driven by Playwright (never ``playwright install``), one per test
+    module: while it runs, Playwright's event loop occupies the main thread (where
+    ``asyncio.run`` then fails), so it must not outlive the module that uses it."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
