@@ -123,8 +123,9 @@ def test_holders_then_commune_sign_online_and_everything_verifies(
     assert entries[0].common_name == "Camille Dupré"
 
     _sign_through_browser(browser, inbox, H2, "Léa Martin", draw=False)
+    assert "Convention" in str(inbox.to(COMMUNE_EMAIL)[-1]["Subject"])  # invited at once
     commune = cli(ws, "invite", conv)
-    assert commune.exit_code == 0 and "commune" in commune.output
+    assert commune.exit_code == 0 and "commune" in commune.output and "--resend" in commune.output
     _sign_through_browser(browser, inbox, COMMUNE_EMAIL, "Jean-François Maëlle")
 
     verdict = cli(ws, "verify", conv, "--json")
@@ -143,6 +144,8 @@ def test_holders_then_commune_sign_online_and_everything_verifies(
                      "signed"]
     assert facts["signer"]["email"] == H1 and facts["certificate"]["sha256_fingerprint"]
     assert facts["steps"][1]["ip"] == "127.0.0.1" and "Chrome" in facts["steps"][1]["user_agent"]
+    sealed = (ws.root / evidence[0]["path"]).with_suffix(".pdf").read_bytes()
+    assert b"<pdfaid:part>2</pdfaid:part>" in sealed and b"/GTS_PDFA1" in sealed
     final = ws.root / report["document"]
     assert {e.field for e in pdfsig(final) if e.validation == "Signature is Valid."} == {
         "sig-holder-1", "sig-holder-2", "sig-commune"}

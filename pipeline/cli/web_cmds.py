@@ -93,7 +93,8 @@ def invite_command(convention_id: str, signatory: str | None, expires: str, rese
             click.echo(_("{id}: no active link to revoke.").format(id=convention_id))
         for item in outcome.invited:
             extra = f" ({item.note})" if item.note else ""
-            until = (" " + _("until {date}").format(date=item.expires_at[:16])
+            until = (" " + _("until {date}").format(
+                date=item.expires_at[:16].replace("T", " ") + " UTC")
                      if item.expires_at and item.action in ("sent", "resent") else "")
             click.echo(f"{convention_id}: {item.signatory} {item.name}: "
                        f"{labels[item.action]}{until}{extra}")

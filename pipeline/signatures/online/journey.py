@@ -20,7 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pipeline.core.errors import SigningError, StateError
+from pipeline.core.errors import PipelineError, SigningError, StateError
 from pipeline.core.i18n import _
 from pipeline.core.mail import send_mail
 from pipeline.core.settings import Settings
@@ -29,6 +29,7 @@ from pipeline.records.registry import ConventionRow, Registry
 from pipeline.records.registry.invitations import InvitationRow, InvitationStore, utc_now
 from pipeline.signatures.online.drawing import online_appearance
 from pipeline.signatures.online.evidence import archive_evidence
+from pipeline.signatures.online.invite import InviteRequest, invite
 from pipeline.signatures.online.tokens import (
     code_matches,
     hash_code,
@@ -37,7 +38,7 @@ from pipeline.signatures.online.tokens import (
     new_code,
 )
 from pipeline.signatures.signing_ca import load_signing_ca, random_passphrase
-from pipeline.signatures.workflow import check_can_sign, sign_convention
+from pipeline.signatures.workflow import COMMUNE_KEY, check_can_sign, sign_convention
 from pipeline.signatures.workflow import signing_order as _signing_order
 
 __all__ = ["CODE_TTL", "MAX_ATTEMPTS", "CodeCheck", "SignRequest", "SignedOnline", "Visitor",
@@ -281,7 +282,19 @@ def sign(ws: Workspace, settings: Settings, invitation_id: int, request: SignReq
         })
         report, _js = archive_evidence(ws, reg, ca, facts, actor=ACTOR)
         store.close(inv.id, "signed")
+    if done.remaining == (COMMUNE_KEY,) and signing.get("auto_invite_commune", True):
+        _invite_commune(ws, settings, row.id)
     return SignedOnline(row.id, inv.signatory, done.document.relpath, report.relpath)
+
+
+def _invite_commune(ws: Workspace, settings: Settings, convention_id: str) -> None:
+    """Every holder has signed: invite the commune's representative (when an address is
+    configured); a failure is logged, the clerk can still run ``fiftyfifty invite``."""
+    try:
+        invite(ws, settings, InviteRequest(convention_id, COMMUNE_KEY), actor=ACTOR)
+    except PipelineError as exc:
+        log.warning("the commune could not be invited automatically: %s",
+                    type(exc).__name__)
 
 
 def finish_pending(ws: Workspace, invitation_id: int) -> bool:
