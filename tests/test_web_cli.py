@@ -26,6 +26,7 @@ from web_fixtures import (
 from pipeline.cli import main
 from pipeline.core.errors import InputError
 from pipeline.core.i18n import set_language
+from pipeline.core.workspace import Workspace
 from pipeline.signatures.online.drawing import decode_drawing
 from pipeline.signatures.online.tokens import code_matches, hash_code, new_code, new_token
 from pipeline.signatures.signing_ca import TRUST_FILE
@@ -172,3 +173,59 @@ def test_decline_with_a_reason_the_clerk_sees(tmp_path: Path, smtp: tuple[Inbox,
     assert audit.exit_code == 0 and json.loads(audit.stdout)["evidence"][0]["ok"]
     later = run("invite", conv, "--signatory", "holder-1", "-w", str(ws.root))
     assert later.exit_code == 1 and "declined" in later.output
+
+
+def test_code_requests_are_rate_limited_and_pages_need_the_link(
+        tmp_path: Path, smtp: tuple[Inbox, int], caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    inbox, port = smtp
+    ws = make_web_workspace(tmp_path / "ws", port, free_port())
+    conv = new_convention(ws, tmp_path, "limits")
+    assert run("invite", conv, "--signatory", "holder-1", "-w", str(ws.root)).exit_code == 0
+    app = build(ws, config={"TESTING": True})
+    stranger = app.test_client()
+    assert stranger.get("/signature").status_code == 404  # same page as a bad link
+    assert stranger.get("/signature/page-1-x.png").status_code == 403
+    assert stranger.get("/signature/convention-x.pdf").status_code == 403
+    client = app.test_client()
+    token = inbox.link(HOLDERS[0]["email"]).rsplit("/", 1)[1]
+    opened = client.get("/signer/" + token)
+    assert opened.status_code == 302 and token not in opened.headers["Location"]
+    image = client.get("/signature/page-1-x.png")
+    assert image.mimetype == "image/png" and image.get_data()[:4] == b"\x89PNG"
+    image.close()
+    before = len(inbox.to(HOLDERS[0]["email"]))
+    for _ in range(4):
+        page = client.get("/signature").get_data(as_text=True)
+        client.post("/signature/code", data={"csrf_token": _csrf(page)})
+    page = client.get("/signature").get_data(as_text=True)
+    assert "Trop de codes ont été demandés" in page
+    assert len(inbox.to(HOLDERS[0]["email"])) == before + 3
+    ours = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("mail."))
+    for secret in (token, HOLDERS[0]["email"], HOLDERS[0]["name"], inbox.code(
+            HOLDERS[0]["email"])):
+        assert secret not in ours  # no personal data, link or code in our logs
+
+
+def test_addresses_come_from_the_intake_record(tmp_path: Path) -> None:
+    from pipeline.core.settings import load_settings
+    from pipeline.records.registry import Registry
+    from pipeline.signatures.online.invite import signatory_email
+
+    ws = Workspace(tmp_path / "ws")
+    conv = new_convention(ws, tmp_path, "emails")
+    record = {"holders": [
+        {"email": "asso@example.org", "representative": {
+            "email": None, "guardian": {"email": "parent@example.org"}},
+         "members": [{"guardian": {"email": "mere@example.org"}}]}],
+        "commune": {"email": "mairie@example.org"}}
+    settings = load_settings(ws)
+    with Registry.open(ws.registry_path) as reg:
+        row = reg.get(conv)
+    assert row is not None
+    assert signatory_email(row, "holder-1", settings, record) == "asso@example.org"
+    assert signatory_email(row, "guardian-1", settings, record) == "parent@example.org"
+    assert signatory_email(row, "guardian-1-1", settings, record) == "mere@example.org"
+    assert signatory_email(row, "commune", settings, record) == "mairie@example.org"
+    assert signatory_email(row, "holder-2", settings, {}) == HOLDERS[1]["email"]
+    assert signatory_email(row, "holder-x", settings, record) is None

@@ -8,6 +8,7 @@ link by a new one; ``revoke`` closes it. Every step is an event in the registry.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -18,12 +19,14 @@ from pipeline.core.i18n import _
 from pipeline.core.mail import send_mail
 from pipeline.core.settings import Settings
 from pipeline.core.workspace import Workspace
+from pipeline.records.archive import workspace_path
 from pipeline.records.registry import ConventionRow, Registry
 from pipeline.records.registry.invitations import InvitationRow, InvitationStore
 from pipeline.signatures.online.tokens import new_token
 from pipeline.signatures.workflow import COMMUNE_KEY, check_can_sign, signing_group, signing_order
 
-__all__ = ["InviteOutcome", "InviteRequest", "Invited", "invite", "signatory_email"]
+__all__ = ["InviteOutcome", "InviteRequest", "Invited", "intake_record", "invite",
+           "signatory_email"]
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +75,22 @@ class InviteOutcome:
                 "signatories": [i.to_dict() for i in self.invited]}
 
 
-def _holder(row: ConventionRow, n: int) -> dict[str, Any]:
-    if 1 <= n <= len(row.holders) and isinstance(row.holders[n - 1], dict):
-        return dict(row.holders[n - 1])
+def intake_record(ws: Workspace, reg: Registry, row: ConventionRow) -> dict[str, Any]:
+    """The archived intake record of the convention's version (the validated data, with
+    the holders' e-mail addresses), or ``{}``."""
+    docs = [d for d in reg.documents(row.id) if d.kind == "intake" and d.version == row.version]
+    if not docs:
+        return {}
+    try:
+        data = json.loads(workspace_path(ws, docs[-1].relpath).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _holder(holders: list[Any], n: int) -> dict[str, Any]:
+    if 1 <= n <= len(holders) and isinstance(holders[n - 1], dict):
+        return dict(holders[n - 1])
     return {}
 
 
@@ -84,18 +100,23 @@ def _email_of(person: Any) -> str | None:
     return None
 
 
-def signatory_email(row: ConventionRow, key: str, settings: Settings) -> str | None:
-    """The e-mail address of a signatory, from the record (or the settings for the commune)."""
+def signatory_email(row: ConventionRow, key: str, settings: Settings,
+                    record: dict[str, Any] | None = None) -> str | None:
+    """The e-mail address of a signatory: from the intake ``record`` (else the registry's
+    holders); for the commune, ``signing.commune_email`` of the settings, else the town
+    hall's address in the record."""
+    record = record or {}
     entry = next((s for s in row.signatories if s.get("key") == key), {})
     if isinstance(entry.get("email"), str) and entry["email"]:
         return str(entry["email"])
     if key == COMMUNE_KEY:
         value = settings.section("signing").get("commune_email")
-        return str(value) if value else None
+        return str(value) if value else _email_of(record.get("commune"))
     parts = key.split("-")
     if len(parts) < 2 or not all(p.isdigit() for p in parts[1:]):
         return None
-    holder = _holder(row, int(parts[1]))
+    holders = record.get("holders")
+    holder = _holder(holders if isinstance(holders, list) else row.holders, int(parts[1]))
     rep = holder.get("representative") if isinstance(holder.get("representative"), dict) else None
     if parts[0] == "holder":
         return _email_of(rep) or _email_of(holder)
@@ -183,19 +204,22 @@ def invite(ws: Workspace, settings: Settings, request: InviteRequest, *,
                                      {"signatory": key, "invitation": inv.id})
                 results.append(Invited(key, inv.name, "revoked"))
             return InviteOutcome(row.id, tuple(results))
+        record = intake_record(ws, reg, row)
         for entry in _targets(reg, row, request.signatory):
-            results.append(_invite_one(reg, store, settings, row, entry, request, actor))
+            results.append(_invite_one(reg, store, settings, row, entry, request, actor,
+                                       record))
     return InviteOutcome(row.id, tuple(results))
 
 
 def _invite_one(reg: Registry, store: InvitationStore, settings: Settings, row: ConventionRow,
-                entry: dict[str, Any], request: InviteRequest, actor: str) -> Invited:
+                entry: dict[str, Any], request: InviteRequest, actor: str,
+                record: dict[str, Any]) -> Invited:
     key, name = str(entry.get("key")), str(entry.get("name") or "")
     active = store.active(row.id, key)
     if active is not None and not request.resend:
         return Invited(key, name, "skipped", _("already invited; use --resend for a new link"),
                        active.expires_at)
-    email = signatory_email(row, key, settings)
+    email = signatory_email(row, key, settings, record)
     if not email:
         return Invited(key, name, "skipped", _("no e-mail address in the record"))
     token, digest = new_token()
