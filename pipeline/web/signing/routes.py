@@ -21,7 +21,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from pipeline.core.errors import PipelineError, SigningError
+from pipeline.core.errors import PipelineError, SigningError, StateError
 from pipeline.core.i18n import _
 from pipeline.records.registry.invitations import utc_now
 from pipeline.signatures.online import journey
@@ -98,9 +98,13 @@ def overview() -> str | tuple[str, int]:
     if state is None:
         return _invalid()
     ws = workspace_of(current_app)
-    if journey.finish_pending(ws, state["inv"]):
-        return render_template("signing/done.html")
-    inv, row = journey.status_of(ws, state["inv"])
+    try:
+        if journey.finish_pending(ws, state["inv"]):
+            return render_template("signing/done.html")
+        inv, row = journey.status_of(ws, state["inv"])
+    except StateError:  # an invitation this workspace does not know
+        session.pop(SESSION_KEY, None)
+        return _invalid()
     if inv.state != "active":
         return _invalid()
     if inv.locked:
@@ -120,6 +124,10 @@ def overview() -> str | tuple[str, int]:
 def _current_inv() -> int:
     state = _state()
     if state is None:
+        abort(403)
+    try:
+        journey.status_of(workspace_of(current_app), int(state["inv"]))
+    except StateError:
         abort(403)
     return int(state["inv"])
 
