@@ -56,7 +56,8 @@ class Inbox:
 def fiftyfifty(*args: str) -> str:
     done = subprocess.run([str(BIN / "fiftyfifty"), *args], capture_output=True, text=True,
                           check=False, env=os.environ)
-    print(done.stdout, end="")
+    if "--json" not in args:
+        print(done.stdout, end="")
     if done.returncode not in (0, 1):
         print(done.stderr, end="", file=sys.stderr)
         raise SystemExit(done.returncode)
