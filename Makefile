@@ -86,6 +86,9 @@ demo: system venv
 	$(BIN)/fiftyfifty archive verify --workspace $(DEMO_WS); \
 	$(BIN)/fiftyfifty opendata subventions --year $$year -o demo-out/subventions-$$year.csv --siret 21620528000017 --workspace $(DEMO_WS); \
 	$(BIN)/fiftyfifty report --year $$year -o demo-out/rapport-$$year.pdf --html demo-out/rapport-$$year --workspace $(DEMO_WS)
+	@echo "== 6. Sign online: the server, an invitation, one holder signs in Chromium"
+	$(BIN)/python bench/web_demo.py $(DEMO_WS)
+	$(BIN)/fiftyfifty archive verify --workspace $(DEMO_WS)
 	@echo "Done: conventions in $(DEMO_WS)/archive, reports in demo-out/."
 	@echo "== 6. The registry as a clerk reads it: French amounts, dates and history"
 	@set -e; id=$$($(BIN)/fiftyfifty registry list --workspace $(DEMO_WS) --json | $(BIN)/python -c \

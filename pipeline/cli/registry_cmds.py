@@ -19,6 +19,7 @@ from pipeline.cli.common import (
     shown_path,
     workspace_option,
 )
+from pipeline.cli.evidence_view import check_archive_evidence, print_evidence
 from pipeline.cli.export_cmds import transfer_note
 from pipeline.core.files import write_atomic
 from pipeline.core.i18n import N_, _, ngettext
@@ -306,11 +307,14 @@ def verify_cmd(workspace: str | None, as_json: bool) -> None:
     """
     with guarded():
         report = verify_archive(get_workspace(workspace))
+        evidence = check_archive_evidence(get_workspace(workspace))
         if as_json:
-            emit_json(report.to_dict())
+            emit_json({**report.to_dict(), "evidence": [e.to_dict() for e in evidence]})
         else:
             _print_report(report)
-        sys.exit(EXIT_OK if report.valid else EXIT_REJECTED)
+            print_evidence(evidence)
+        ok = report.valid and all(e.ok for e in evidence)
+        sys.exit(EXIT_OK if ok else EXIT_REJECTED)
 
 
 def _subgroup(group: click.Group, name: str, help_text: str) -> click.Group:

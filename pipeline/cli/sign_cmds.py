@@ -23,9 +23,11 @@ from pipeline.cli.common import (
     verbose_enabled,
     workspace_option,
 )
+from pipeline.cli.evidence_view import print_evidence
 from pipeline.core.errors import InputError
 from pipeline.records.registry import is_valid_convention_id
 from pipeline.signatures.demo_pki import CA_NAME, create_demo_pki
+from pipeline.signatures.online.evidence import verify_evidence
 from pipeline.signatures.verify import VerifyReport, verify_pdf
 from pipeline.signatures.workflow import record_scan, sign_convention, verify_convention
 
@@ -116,14 +118,17 @@ def verify_command(
         if is_valid_convention_id(target) and not path.is_file():
             with _quiet_pyhanko():
                 result = verify_convention(get_workspace(workspace), target, trust=roots)
+                evidence = verify_evidence(get_workspace(workspace), target, roots)
             if as_json:
-                emit_json(result.to_dict())
+                emit_json({**result.to_dict(), "evidence": [e.to_dict() for e in evidence]})
             else:
                 click.echo(f"{result.convention_id}: {result.document}")
                 if not result.hash_matches:
                     click.echo("  the file's SHA-256 differs from the registry's record")
                 _print_report(result.report)
-            sys.exit(EXIT_OK if result.ok else EXIT_REJECTED)
+                print_evidence(evidence)
+            ok = result.ok and all(e.ok for e in evidence)
+            sys.exit(EXIT_OK if ok else EXIT_REJECTED)
         if not path.is_file():
             raise InputError(f"No such PDF file or convention: {target}.")
         with _quiet_pyhanko():

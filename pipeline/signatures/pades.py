@@ -17,6 +17,7 @@ import hashlib
 import io
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -214,8 +215,12 @@ def sign_pdf_bytes(
     location: str | None = None,
     timestamp_url: str | None = None,
     when: datetime | None = None,
+    appearance: Callable[[float, float], bytes] | None = None,
 ) -> tuple[bytes, str, datetime, Level, tuple[str, ...]]:
-    """Sign ``data`` in memory; return (signed bytes, signer name, time, level, warnings)."""
+    """Sign ``data`` in memory; return (signed bytes, signer name, time, level, warnings).
+
+    ``appearance`` (hook for online signing) draws the field's one-page appearance PDF
+    from the field's width and height, instead of the standard text."""
     moment = (when or datetime.now(UTC)).astimezone()
     signer, name = load_credential(pkcs12, passphrase, when=moment, name_hint=name_hint)
     box = _check_field(data, field)
@@ -230,7 +235,7 @@ def sign_pdf_bytes(
     text = appearance_text(name, capacity, moment, place=location)
     with tempfile.TemporaryDirectory(prefix="fiftyfifty-sig-") as tmp:
         picture = Path(tmp) / "appearance.pdf"
-        picture.write_bytes(render_appearance_pdf(text, *box))
+        picture.write_bytes(appearance(*box) if appearance else render_appearance_pdf(text, *box))
         signed, level, warnings = _sign_with_fallback(
             data, meta, signer, name, stamp_style(picture), timestamp_url, moment
         )

@@ -11,7 +11,7 @@ Every refusal raises before anything is written.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -168,8 +168,11 @@ def sign_convention(
     ws: Workspace, convention_id: str, signatory: str, *, pkcs12: Path, passphrase: bytes,
     reason: str | None = None, location: str | None = None,
     timestamp_url: str | None = None, when: datetime | None = None, actor: str = ACTOR,
+    appearance: Callable[[float, float], bytes] | None = None,
 ) -> ConventionSignature:
-    """Sign the latest version of a convention for ``signatory`` and archive the result."""
+    """Sign the latest version of a convention for ``signatory`` and archive the result.
+
+    ``appearance``: see :func:`~pipeline.signatures.pades.sign_pdf_bytes` (online signing)."""
     with _open(ws) as reg:
         row = _convention(reg, convention_id)
         order = signing_order(row.type_id)
@@ -179,7 +182,7 @@ def sign_convention(
             data, field=field_name(signatory), pkcs12=pkcs12, passphrase=passphrase,
             name_hint=str(entry.get("name") or ""), capacity=str(entry.get("capacity") or ""),
             reason=reason or f"Signature de la convention {row.id}", location=location,
-            timestamp_url=timestamp_url, when=when,
+            timestamp_url=timestamp_url, when=when, appearance=appearance,
         )
         with reg.transaction():
             row = _convention(reg, convention_id)

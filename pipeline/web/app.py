@@ -66,6 +66,9 @@ def create_app(workspace: Workspace | str | Path, *, settings: Settings | None =
     app.jinja_env.globals.update(_=_, ngettext=ngettext, lang=current_language)
     app.jinja_env.autoescape = True
     security.install(app)
+    from pipeline.web.signing import blueprint as signing_pages
+
+    app.register_blueprint(signing_pages)
 
     @app.errorhandler(HTTPException)
     def _error(exc: HTTPException) -> tuple[str, int]:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pipeline.core.errors import RegistryError
 from pipeline.core.i18n import _
+from pipeline.records.registry.web_schema import migrate_web_signing
 
 Migration = Callable[[sqlite3.Connection], None]
 
@@ -158,6 +159,7 @@ MIGRATIONS: tuple[tuple[int, str, Migration], ...] = (
     (1, "conventions, documents and hash-chained events", _m1_initial),
     (2, "statuses after signature and more document kinds", _m2_lifecycle_states),
     (3, "drafts outside the numbered series, amendments", _m3_lifecycle_tables),
+    (4, "online signing: invitations and their steps", migrate_web_signing),
 )
 """Every schema change, in order: (version, description, function)."""
 

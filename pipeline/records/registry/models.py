@@ -33,7 +33,7 @@ ClaimAction = Literal["new", "resume", "unchanged", "new_version", "refused", "o
 TRANSITIONS: dict[str, frozenset[str]] = {
     "pending": frozenset({"generated", "pending", "cancelled"}),
     "draft": frozenset(),
-    "generated": frozenset({"signing", "cancelled"}),
+    "generated": frozenset({"signing", "declined", "cancelled"}),
     "signing": frozenset({"signed", "declined", "cancelled"}),
     "declined": frozenset({"cancelled"}),
     "signed": frozenset({"works_started", "terminated"}),
