@@ -68,6 +68,8 @@ class RunOptions:
     timeout: float = 60.0
     """Seconds a LibreOffice chunk may go without producing a PDF."""
     soffice: str | None = None
+    actor: str = ACTOR
+    """Who the registry's history names for the numbers and documents of this run."""
 
 
 @dataclass(frozen=True)
@@ -271,7 +273,8 @@ class BatchRunner:
             return None
         ctype = self.o.catalogue.get(conv.convention_type)
         year = self.today.year
-        claim = self.reg.claim(_new_convention(v, conv, year, ctype.number_format), actor=ACTOR)
+        claim = self.reg.claim(_new_convention(v, conv, year, ctype.number_format),
+                               actor=self.o.actor)
         if claim.action == "refused":
             self._reject(v, [*v.issues, Issue(v.raw.source, v.raw.row, "reference",
                                               claim.message, v.reference)])
@@ -382,7 +385,7 @@ class BatchRunner:
             [("intake.json", "intake", job.intake),
              (f"{claim.convention_id}.docx", "docx", job.docx),
              (f"{claim.convention_id}.pdf", "pdf", final)],
-            actor=ACTOR)
+            actor=self.o.actor)
         for p in (result.pdf, job.docx):
             p.unlink(missing_ok=True)
         pdf = next((s.relpath for s in stored if s.kind == "pdf"), None)

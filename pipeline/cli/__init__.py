@@ -10,7 +10,14 @@ import logging
 
 import click
 
-from pipeline.cli import intake_cmds, registry_cmds, run_cmd, sign_cmds, template_cmds
+from pipeline.cli import (
+    intake_cmds,
+    registry_cmds,
+    run_cmd,
+    sign_cmds,
+    template_cmds,
+    users_cmds,
+)
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -39,5 +46,6 @@ run_cmd.register(main)
 registry_cmds.register(main)
 sign_cmds.register(main)
 template_cmds.register(main)
+users_cmds.register(main)
 
 __all__ = ["main"]

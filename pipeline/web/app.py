@@ -66,6 +66,8 @@ def create_app(workspace: Workspace | str | Path, *, settings: Settings | None =
     app.jinja_env.globals.update(_=_, ngettext=ngettext, lang=current_language)
     app.jinja_env.autoescape = True
     security.install(app)
+    from pipeline.web.agents import register as register_agents  # it imports this module
+    register_agents(app)
 
     @app.errorhandler(HTTPException)
     def _error(exc: HTTPException) -> tuple[str, int]:

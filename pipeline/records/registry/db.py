@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.core.errors import RegistryError
+from pipeline.records.registry.backoffice_schema import m7_backoffice
 
 Migration = Callable[[sqlite3.Connection], None]
 
@@ -120,6 +121,7 @@ def _m2_lifecycle_states(conn: sqlite3.Connection) -> None:
 MIGRATIONS: tuple[tuple[int, str, Migration], ...] = (
     (1, "conventions, documents and hash-chained events", _m1_initial),
     (2, "statuses after signature and more document kinds", _m2_lifecycle_states),
+    (7, "back-office accounts, login attempts and batch jobs", m7_backoffice),
 )
 """Every schema change, in order: (version, description, function)."""
 
