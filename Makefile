@@ -11,7 +11,7 @@ SYSTEM_PACKAGES := libreoffice-writer-nogui poppler-utils qpdf fonts-dejavu-core
 SYSTEM_COMMANDS := soffice pdftotext qpdf /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf /usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf zbarimg softhsm2-util pkcs11-tool faketime chromium
 DEMO_WS := demo-out/workspace
 
-.PHONY: demo test bench lint system venv clean help docs
+.PHONY: demo test bench lint system venv clean help docs screenshots
 
 help:
 	@echo "make demo   run the whole job on the bundled examples into $(DEMO_WS)"
@@ -73,12 +73,19 @@ demo: system venv
 	@echo "== 5. Check the whole archive"
 	$(BIN)/fiftyfifty archive verify --workspace $(DEMO_WS)
 	@echo "Done: conventions in $(DEMO_WS)/archive, reports in demo-out/."
+	@echo "== 6. A back-office account for the browser (password in demo-out/admin-password.txt)"
+	@$(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(12))' > demo-out/admin-password.txt
+	FF_DEMO_ADMIN_PASS="$$(cat demo-out/admin-password.txt)" $(BIN)/fiftyfifty users add admin --name "Administrateur de démonstration" --role admin --password-env FF_DEMO_ADMIN_PASS --workspace $(DEMO_WS)
+	$(BIN)/fiftyfifty users list --workspace $(DEMO_WS)
 
 docs: venv
 	$(BIN)/python -m pipeline.cli.docs
 
 bench: system venv
 	$(BIN)/python bench/run.py
+
+screenshots: system venv
+	$(BIN)/python tests/make_screenshots.py docs/screenshots
 
 clean:
 	rm -rf $(VENV) demo-out build *.egg-info
