@@ -302,3 +302,14 @@ def test_login_attempts_are_rate_limited_per_address(tmp_path: Path) -> None:
     with light_argon2():
         codes = [login(client, "nobody", "whatever-password") for _ in range(4)]
     assert codes == [401, 401, 401, 429]
+
+
+def test_an_idle_session_expires(app: Flask) -> None:
+    client = app.test_client()
+    login(client, "clerk")
+    assert client.get("/agents/").status_code == 200
+    with client.session_transaction() as session:
+        session["agent"] = {**session["agent"], "seen": session["agent"]["seen"] - 31 * 60}
+    res = client.get("/agents/conventions")
+    assert res.status_code == 302 and "/agents/login" in res.headers["Location"]
+    assert "Votre session a expiré" in client.get(res.headers["Location"]).get_data(True)
