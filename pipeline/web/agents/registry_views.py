@@ -36,6 +36,7 @@ from pipeline.records.archive import workspace_path
 from pipeline.records.browse import SORTS, Query, dashboard, search, years
 from pipeline.records.registry import STATUSES, ConventionRow, DocumentRow, is_valid_convention_id
 from pipeline.signatures.workflow import record_scan
+from pipeline.web.agents import worker_of
 from pipeline.web.agents.auth import current_agent, registry
 from pipeline.web.agents.labels import DOCUMENT_LABELS, EVENT_LABELS, STATUS_LABELS
 from pipeline.web.app import workspace_of
@@ -109,6 +110,7 @@ def install(bp: Blueprint) -> None:
 
     @bp.get("/", endpoint="dashboard")
     def dashboard_page() -> str:
+        worker_of()  # the landing page starts the import worker (queued jobs resume)
         return render_template("agents/dashboard.html", board=dashboard(registry()),
                                statuses=STATUS_LABELS)
 
