@@ -8,6 +8,7 @@ commitments ending soon.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Literal
@@ -34,7 +35,8 @@ class Query:
     """What a clerk asks the list for; every field is optional."""
 
     text: str = ""
-    """Searched in the number, reference, title and holders' names (case-insensitive)."""
+    """Searched in the number, reference, title and holders' names, ignoring case and
+    accents."""
     status: str = ""
     year: int | None = None
     upkeep: Upkeep = ""
@@ -56,6 +58,13 @@ class Page:
     pages: int
 
 
+def fold(text: object) -> str:
+    """Text without case or accents (``Hélène Dœuf`` → ``helene doeuf``), for searching."""
+    value = str(text or "").replace("œ", "oe").replace("Œ", "OE").replace("æ", "ae")
+    value = unicodedata.normalize("NFKD", value.replace("Æ", "AE"))
+    return "".join(c for c in value if not unicodedata.combining(c)).casefold()
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -63,11 +72,12 @@ def _escape_like(text: str) -> str:
 def _where(q: Query) -> tuple[str, list[object]]:
     clauses: list[str] = []
     args: list[object] = []
-    text = " ".join(q.text.split())[:100]
+    text = fold(" ".join(q.text.split())[:100])
     if text:
         like = f"%{_escape_like(text)}%"
-        clauses.append("(id LIKE ? ESCAPE '\\' OR reference LIKE ? ESCAPE '\\'"
-                       " OR title LIKE ? ESCAPE '\\' OR holders LIKE ? ESCAPE '\\')")
+        clauses.append("(ff_fold(id) LIKE ? ESCAPE '\\' OR ff_fold(reference) LIKE ? ESCAPE"
+                       " '\\' OR ff_fold(title) LIKE ? ESCAPE '\\'"
+                       " OR ff_fold(holders) LIKE ? ESCAPE '\\')")
         args += [like] * 4
     if q.status in STATUSES:
         clauses.append("status = ?")
@@ -90,6 +100,7 @@ def search(reg: Registry, q: Query) -> Page:
     """One page of the conventions matching ``q``, sorted as asked (by number otherwise)."""
     where, args = _where(q)
     conn = reg.connection
+    conn.create_function("ff_fold", 1, fold, deterministic=True)
     (total,) = conn.execute(f"SELECT COUNT(*) FROM conventions{where}", args).fetchone()  # noqa: S608
     per = max(1, min(q.per_page, 200))
     pages = max(1, -(-int(total) // per))
