@@ -103,13 +103,19 @@ def test_users_commands(tmp_path: Path) -> None:
         res = runner.invoke(main, ["users", "add", "x2", "--name", "X", "-w", ws],
                             input="first-password-1\nsecond-password\n")
         assert res.exit_code == 2 and "differ" in res.output
+        res = runner.invoke(main, ["users", "password", "clerk", "-w", ws],
+                            input="a-new-password-1\na-new-password-1\n")
+        assert res.exit_code == 0, res.output
         assert runner.invoke(main, ["users", "disable", "clerk", "-w", ws]).exit_code == 0
         res = runner.invoke(main, ["users", "list", "--json", "-w", ws])
         users = {u["login"]: u for u in json.loads(res.output)["users"]}
         assert users["adm"]["role"] == "admin" and users["clerk"]["active"] is False
         assert runner.invoke(main, ["users", "disable", "nobody", "-w", ws]).exit_code != 0
-    with Registry.open(Path(ws) / "registry.sqlite") as reg:
+    with Registry.open(Path(ws) / "registry.sqlite") as reg, light_argon2():
         assert [u.login for u in list_users(reg)] == ["adm", "clerk"]
+        set_active(reg, "clerk", True, actor="t")
+        assert authenticate(reg, "clerk", "a-new-password-1").ok
+        assert not authenticate(reg, "clerk", "prompted-password").ok
         assert any(e.action == "user_disabled" and e.actor.startswith("fiftyfifty users")
                    for e in reg.events())
 

@@ -10,7 +10,15 @@ import click
 from pipeline.cli.common import emit_json, get_workspace, guarded, json_option, workspace_option
 from pipeline.core.errors import InputError
 from pipeline.records.registry import Registry
-from pipeline.records.users import ROLES, NewUser, Role, add_user, list_users, set_active
+from pipeline.records.users import (
+    ROLES,
+    NewUser,
+    Role,
+    add_user,
+    list_users,
+    set_active,
+    set_password,
+)
 
 ACTOR = "fiftyfifty users"
 
@@ -105,6 +113,27 @@ def users_enable_cmd(login: str, workspace: str | None) -> None:
       fiftyfifty users enable mdupont
     """
     _set_active(login, workspace, True)
+
+
+@users_group.command("password")
+@click.argument("login")
+@click.option("--password-env", "password_env", metavar="VAR", default=None,
+              help="Read the new password from this environment variable (else it is asked"
+                   " for, hidden).")
+@workspace_option
+def users_password_cmd(login: str, password_env: str | None, workspace: str | None) -> None:
+    """Set a new password for an account (forgotten password); also lifts a lock-out.
+
+    \b
+    Example:
+      fiftyfifty users password jmartin
+    """
+    with guarded():
+        password = _password(password_env)
+        ws = get_workspace(workspace)
+        with Registry.open(ws.registry_path, create=False) as reg:
+            user = set_password(reg, login, password, actor=_actor())
+        click.echo(f"New password set for {user.login}.")
 
 
 @users_group.command("list")

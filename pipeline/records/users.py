@@ -36,6 +36,7 @@ __all__ = [
     "get_user",
     "list_users",
     "set_active",
+    "set_password",
 ]
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ EVENT_USER_ADDED = "user_added"
 EVENT_USER_DISABLED = "user_disabled"
 EVENT_USER_ENABLED = "user_enabled"
 EVENT_USER_LOCKED = "user_locked"
+EVENT_PASSWORD_CHANGED = "user_password_changed"  # noqa: S105 (an event name)
 EVENT_LOGIN = "agent_login"
 EVENT_LOGOUT = "agent_logout"
 
@@ -184,6 +186,22 @@ def set_active(reg: Registry, login: str, active: bool, *, actor: str) -> User:
             " updated_at = ? WHERE login = ?", (int(active), reg.now(), login))
         reg.record_event(None, EVENT_USER_ENABLED if active else EVENT_USER_DISABLED, actor,
                          {"login": login})
+    user = get_user(reg, login)
+    assert user is not None
+    return user
+
+
+def set_password(reg: Registry, login: str, password: str, *, actor: str) -> User:
+    """Give an account a new password (and lift a lock-out); the old one stops working."""
+    check_password(password)
+    digest = _hasher.hash(password)
+    with reg.transaction():
+        if get_user(reg, login) is None:
+            raise StateError(f"No account {login}.")
+        reg.connection.execute(
+            "UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL,"
+            " updated_at = ? WHERE login = ?", (digest, reg.now(), login))
+        reg.record_event(None, EVENT_PASSWORD_CHANGED, actor, {"login": login})
     user = get_user(reg, login)
     assert user is not None
     return user
