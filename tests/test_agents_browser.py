@@ -165,7 +165,15 @@ def test_import_run_and_open_a_convention(page: Any, server: Server, tmp_path: P
     text = subprocess.run(["pdftotext", "-l", "1", str(pdf), "-"], capture_output=True,
                           text=True, check=True).stdout
     assert number in text
-    # 5. The archive is intact, and the registry export lists the conventions.
+    # 5. The holders signed on paper: record the scan, the convention becomes signed.
+    page.get_by_label("Scan de l’original signé (PDF)").set_input_files(str(pdf))
+    page.get_by_label("Signé le", exact=True).fill("2026-11-20")
+    page.get_by_role("button", name="Enregistrer l’original papier").click()
+    page.wait_for_load_state()
+    assert "L’original papier signé est enregistré" in page.content()
+    assert page.locator(".lead .status").inner_text() == "Signée"
+    assert page.get_by_text("Signé le").count() >= 2  # each signatory's state
+    # 6. The archive is intact, and the registry export lists the conventions.
     page.goto(server.url + "/agents/archive")
     page.get_by_role("button", name="Vérifier maintenant").click()
     assert "L’archive est intacte" in page.locator("#check-result").inner_text()

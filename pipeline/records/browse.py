@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Literal
 
+from pipeline.core.clock import today as clock_today
 from pipeline.records.registry import STATUSES, ConventionRow, Registry
 
 __all__ = ["SORTS", "Dashboard", "Page", "Query", "Waiting", "dashboard", "search"]
@@ -45,7 +46,7 @@ class Query:
     descending: bool = True
     page: int = 1
     per_page: int = 25
-    today: date = field(default_factory=date.today)
+    today: date = field(default_factory=clock_today)
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ class Dashboard:
 
 def dashboard(reg: Registry, today: date | None = None, limit: int = 20) -> Dashboard:
     """Counts by status, signatures awaited, upkeep commitments ending within 90 days."""
-    day = today or date.today()
+    day = today or clock_today()
     counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
     for status, n in reg.connection.execute(
             "SELECT status, COUNT(*) FROM conventions GROUP BY status"):

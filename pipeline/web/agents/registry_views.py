@@ -30,6 +30,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
+from pipeline.core.clock import today as clock_today
 from pipeline.core.errors import PipelineError
 from pipeline.core.i18n import _
 from pipeline.records.archive import workspace_path
@@ -140,7 +141,7 @@ def install(bp: Blueprint) -> None:
             "agents/convention.html", row=row, docs=docs, signed=signed,
             events=reg.events(cid), preview=preview, actions=actions,
             statuses=STATUS_LABELS, kinds=DOCUMENT_LABELS, event_labels=EVENT_LABELS,
-            today=date.today().isoformat())
+            today=clock_today().isoformat())
 
     @bp.get("/conventions/<cid>/documents/<int:doc_id>")
     def document(cid: str, doc_id: int) -> Response:
