@@ -313,3 +313,13 @@ def test_an_idle_session_expires(app: Flask) -> None:
     res = client.get("/agents/conventions")
     assert res.status_code == 302 and "/agents/login" in res.headers["Location"]
     assert "Votre session a expiré" in client.get(res.headers["Location"]).get_data(True)
+
+
+def test_pages_in_english_on_request(app: Flask) -> None:
+    try:
+        set_language("en")
+        page = app.test_client().get("/agents/login").get_data(as_text=True)
+        assert "Back-office: log in" in page and '<html lang="en">' in page
+    finally:
+        set_language("fr")
+    assert "Espace agents : connexion" in app.test_client().get("/agents/login").get_data(True)
