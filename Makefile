@@ -12,6 +12,7 @@ SYSTEM_COMMANDS := soffice pdftotext qpdf /usr/share/fonts/truetype/dejavu/DejaV
 DEMO_WS := demo-out/workspace
 
 .PHONY: demo test check bench lint system venv clean help docs i18n
+.PHONY: demo test bench lint system venv clean help docs screenshots
 
 help:
 	@echo "make demo   run the whole job on the bundled examples into $(DEMO_WS)"
@@ -121,12 +122,19 @@ demo: system venv
 	$(BIN)/fiftyfifty registry show $$id --workspace $(DEMO_WS) | sed -n '/^Chronologie\|^Timeline/,/^History/p'; \
 	$(BIN)/fiftyfifty archive verify --workspace $(DEMO_WS)
 	@echo "Upkeep calendar: demo-out/upkeep.ics (open it in Thunderbird or Outlook)."
+	@echo "== 6. A back-office account for the browser (password in demo-out/admin-password.txt)"
+	@$(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(12))' > demo-out/admin-password.txt
+	FF_DEMO_ADMIN_PASS="$$(cat demo-out/admin-password.txt)" $(BIN)/fiftyfifty users add admin --name "Administrateur de démonstration" --role admin --password-env FF_DEMO_ADMIN_PASS --workspace $(DEMO_WS)
+	$(BIN)/fiftyfifty users list --workspace $(DEMO_WS)
 
 docs: venv
 	$(BIN)/python -m pipeline.cli.docs
 
 bench: system venv
 	$(BIN)/python bench/run.py
+
+screenshots: system venv
+	$(BIN)/python tests/make_screenshots.py docs/screenshots
 
 clean:
 	rm -rf $(VENV) demo-out build *.egg-info

@@ -81,6 +81,8 @@ class RunOptions:
     timeout: float = 60.0
     """Seconds a LibreOffice chunk may go without producing a PDF."""
     soffice: str | None = None
+    actor: str = ACTOR
+    """Who the registry's history names for the numbers and documents of this run."""
 
 
 @dataclass(frozen=True)
@@ -291,8 +293,8 @@ class BatchRunner:
         year = self.today.year
         if self.o.draft:
             return self._accept_draft(v, conv, scratch)
-        claim = self.reg.claim(_new_convention(v, conv, year, ctype.number_format), actor=ACTOR,
-                               as_new_version=self.o.as_new_version)
+        claim = self.reg.claim(_new_convention(v, conv, year, ctype.number_format),
+                               actor=self.o.actor, as_new_version=self.o.as_new_version)
         if claim.action == "refused":
             self._reject(v, [*v.issues, Issue(v.raw.source, v.raw.row, "reference",
                                               claim.message, v.reference)])
@@ -431,7 +433,7 @@ class BatchRunner:
             [("intake.json", "intake", job.intake),
              (f"{claim.convention_id}.docx", "docx", job.docx),
              (f"{claim.convention_id}.pdf", "pdf", final)],
-            actor=ACTOR)
+            actor=self.o.actor)
         for p in (result.pdf, job.docx):
             p.unlink(missing_ok=True)
         pdf = next((s.relpath for s in stored if s.kind == "pdf"), None)

@@ -47,6 +47,7 @@ COMMANDS: dict[str, LazyEntry] = {
     "sign": LazyEntry(("sign_cmds",), "Sign a convention for one signatory, or record its scan."),
     "templates": LazyEntry(("template_cmds",), "Work with the Word templates of the conventions."),
     "terminate": LazyEntry(("lifecycle_cmds",), "End a signed convention early."),
+    "users": LazyEntry(("users_cmds",), "Manage the back-office accounts."),
     "validate": LazyEntry(("intake_cmds",), "Check intake files without producing anything."),
     "verify": LazyEntry(("sign_cmds",), "Verify every signature of a convention or a PDF."),
     "works": LazyEntry(("lifecycle_cmds",), "Record the works of a signed convention."),

@@ -69,6 +69,8 @@ def create_app(workspace: Workspace | str | Path, *, settings: Settings | None =
     from pipeline.web.signing import blueprint as signing_pages
 
     app.register_blueprint(signing_pages)
+    from pipeline.web.agents import register as register_agents  # it imports this module
+    register_agents(app)
 
     @app.errorhandler(HTTPException)
     def _error(exc: HTTPException) -> tuple[str, int]:

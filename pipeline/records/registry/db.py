@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pipeline.core.errors import RegistryError
 from pipeline.core.i18n import _
+from pipeline.records.registry.backoffice_schema import m7_backoffice
 from pipeline.records.registry.web_schema import migrate_web_signing
 
 Migration = Callable[[sqlite3.Connection], None]
@@ -160,6 +161,7 @@ MIGRATIONS: tuple[tuple[int, str, Migration], ...] = (
     (2, "statuses after signature and more document kinds", _m2_lifecycle_states),
     (3, "drafts outside the numbered series, amendments", _m3_lifecycle_tables),
     (4, "online signing: invitations and their steps", migrate_web_signing),
+    (7, "back-office accounts, login attempts and batch jobs", m7_backoffice),
 )
 """Every schema change, in order: (version, description, function)."""
 

@@ -1,0 +1,141 @@
+"""Helpers for the back-office tests: accounts, a populated registry, the real server in a
+thread (waitress on a free loopback port), intake files as offices make them."""
+
+from __future__ import annotations
+
+import csv
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from registry_driver import new_convention
+from sign_fixtures import make_unsigned_pdf
+from waitress.server import create_server
+
+from pipeline.core.workspace import Workspace
+from pipeline.intake import flatten
+from pipeline.records.archive import store_documents
+from pipeline.records.registry import Registry
+from pipeline.records.users import NewUser, add_user
+from pipeline.web import create_app
+
+PASSWORDS = {"admin": "admin-password-42", "clerk": "clerk-password-42",
+             "gone": "gone-password-42"}
+MINIMAL = Path(__file__).parent / "data" / "intake" / "minimal.json"
+
+
+def add_accounts(ws: Workspace) -> None:
+    """An administrator, a clerk and a disabled clerk."""
+    from pipeline.records.users import set_active
+
+    with Registry.open(ws.registry_path) as reg:
+        add_user(reg, NewUser("admin", "Alice Admin", "admin", PASSWORDS["admin"]),
+                 actor="test")
+        add_user(reg, NewUser("clerk", "Claude Clerc", "clerk", PASSWORDS["clerk"]),
+                 actor="test")
+        add_user(reg, NewUser("gone", "Gaston Parti", "clerk", PASSWORDS["gone"]),
+                 actor="test")
+        set_active(reg, "gone", False, actor="test")
+
+
+def add_conventions(ws: Workspace, tmp: Path, n: int = 3) -> list[str]:
+    """``n`` generated conventions with a real PDF, as the runner leaves them."""
+    pdf = make_unsigned_pdf(tmp / "blank.pdf").read_bytes()
+    ids = []
+    with Registry.open(ws.registry_path) as reg:
+        for i in range(n):
+            record = {"reference": f"REF-{i:02d}", "content": f"jardin {i}"}
+            claim = reg.claim(new_convention(record), actor="test")
+            cid = claim.convention_id
+            store_documents(ws, reg, cid, 2026, claim.version, [
+                ("intake.json", "intake", json.dumps(record).encode()),
+                (f"{cid}.pdf", "pdf", pdf)], actor="test")
+            ids.append(cid)
+    return ids
+
+
+def make_app(ws: Workspace, **config: Any) -> Flask:
+    return create_app(ws, config={"TESTING": False, "AGENTS_LOGIN_LIMIT": 1000, **config})
+
+
+@dataclass
+class Server:
+    url: str
+    app: Flask
+
+
+@contextmanager
+def serve(app: Flask) -> Iterator[Server]:
+    """The application behind waitress on 127.0.0.1, in a thread."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = create_server(app, host="127.0.0.1", port=port, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield Server(f"http://127.0.0.1:{port}", app)
+    finally:
+        server.close()
+        thread.join(5)
+
+
+def intake_rows() -> list[dict[str, str]]:
+    """Two good records (accented, one per holder) and one with a bad e-mail."""
+    base = json.loads(MINIMAL.read_text(encoding="utf-8"))
+    rows = []
+    for i, (title, email) in enumerate([
+            ("Jardin partagé de l'Église", "helene@example.org"),
+            ("Fresque « Cœur de ville »", "pas-une-adresse"),
+            ("Bancs du square Léon-Blum", "zoe@example.org")]):
+        flat = {k: str(v).lower() if isinstance(v, bool) else str(v)
+                for k, v in flatten(base).items()}
+        flat.update({"title": title, "holders.0.email": email, "reference": f"WEB-{i}"})
+        rows.append(flat)
+    return rows
+
+
+def write_cp1252_csv(path: Path) -> Path:
+    rows = intake_rows()
+    with path.open("w", encoding="cp1252", newline="") as f:
+        w = csv.writer(f, delimiter=";")
+        w.writerow(list(rows[0]))
+        for row in rows:
+            w.writerow(list(row.values()))
+    return path
+
+
+def write_xlsx(path: Path) -> Path:
+    from openpyxl import Workbook
+
+    rows = intake_rows()
+    wb = Workbook()
+    sheet = wb.active
+    assert sheet is not None
+    sheet.append(list(rows[0]))
+    for row in rows[:2]:
+        sheet.append([v.replace("WEB-", "XLS-") for v in row.values()])
+    wb.save(path)
+    return path
+
+
+@contextmanager
+def light_argon2() -> Iterator[None]:
+    """A cheaper argon2id profile (still argon2id) so that the many logins of the tests stay
+    quick on a loaded machine; ``test_users`` checks the production profile itself."""
+    from argon2 import PasswordHasher
+
+    from pipeline.records import users
+
+    saved = users._hasher
+    users._hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+    try:
+        yield
+    finally:
+        users._hasher = saved
