@@ -11,12 +11,13 @@ Every refusal raises before anything is written.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import hashes
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
@@ -28,7 +29,11 @@ from pipeline.core.workspace import Workspace
 from pipeline.documents.pdf.sigfields import field_name
 from pipeline.records.archive import StoredDocument, add_files, workspace_path
 from pipeline.records.registry import EVENT_SIGNED, ConventionRow, DocumentRow, Registry
-from pipeline.signatures.pades import Level, sign_pdf_bytes
+from pipeline.signatures.credentials import OpenedSigner
+from pipeline.signatures.identity import already_used, describe_allowed, slot_holder
+from pipeline.signatures.pades import FieldSignature, Level, SigningPolicy, sign_pdf_bytes
+from pipeline.signatures.scan import check_scan_code
+from pipeline.signatures.trust import load_roots
 from pipeline.signatures.verify import VerifyReport, verify_pdf
 
 COMMUNE_KEY = "commune"
@@ -164,50 +169,110 @@ def _latest_pdf(ws: Workspace, reg: Registry, row: ConventionRow) -> tuple[Docum
     return doc, data
 
 
-def sign_convention(
-    ws: Workspace, convention_id: str, signatory: str, *, pkcs12: Path, passphrase: bytes,
-    reason: str | None = None, location: str | None = None,
-    timestamp_url: str | None = None, when: datetime | None = None, actor: str = ACTOR,
-) -> ConventionSignature:
-    """Sign the latest version of a convention for ``signatory`` and archive the result."""
+@dataclass(frozen=True)
+class SignRequest:
+    """One electronic signature of a registered convention (the library's entry point).
+
+    ``level`` and ``timestamp_url`` override the convention type's and the commune
+    profile's ``signing`` settings; ``extra_trust`` adds root files to the workspace's
+    roots for this signature only; ``when`` fixes the claimed signing time (tests).
+    """
+
+    convention_id: str
+    signatory: str
+    level: Level | None = None
+    timestamp_url: str | None = None
+    reason: str | None = None
+    location: str | None = None
+    extra_trust: tuple[Path, ...] = ()
+    when: datetime | None = None
+    actor: str = ACTOR
+
+
+def signing_policy(ws: Workspace, type_id: str, request: SignRequest) -> SigningPolicy:
+    """The level and timestamp authority for ``request``: the request's, else the
+    convention type's, else the commune profile's (bundled default: B-LTA)."""
+    catalogue = Catalogue.load()
+    own, common = catalogue.get(type_id).signing, catalogue.profile.signing
+    level: Level = request.level or own.level or common.level or "B-LTA"
+    url = request.timestamp_url or own.timestamp_url or common.timestamp_url
+    return SigningPolicy(level, url, load_roots(ws, request.extra_trust))
+
+
+def _check_identity(reg: Registry, row: ConventionRow, entry: dict[str, Any],
+                    opened: OpenedSigner, day: date) -> str:
+    """Refuse a certificate that does not name the slot's person, or fills another slot;
+    return the certificate's SHA-256 fingerprint."""
+    profile = Catalogue.load().profile
+    holder = slot_holder(entry, opened.common_name, opened.email, profile=profile, day=day,
+                         type_id=row.type_id)
+    if holder is None:
+        allowed = describe_allowed(entry, profile=profile, day=day, type_id=row.type_id)
+        raise SigningError(
+            f"The certificate of {opened.common_name or '?'} does not match the slot "
+            f"{entry.get('key')} of {row.id} (expected: {allowed}); nothing was signed.")
+    fingerprint = opened.cert.fingerprint(hashes.SHA256()).hex()
+    used = [(k, str(e.details.get("cert_sha256", ""))) for k, e in reg.signatures(row.id).items()]
+    other = already_used(fingerprint, used)
+    if other is not None:
+        raise SigningError(f"This certificate already signed {row.id} as {other}: one "
+                           "certificate can never fill two slots.")
+    return fingerprint
+
+
+def sign_convention(ws: Workspace, request: SignRequest,
+                    opened: OpenedSigner) -> ConventionSignature:
+    """Sign the latest version of a convention for ``request.signatory`` and archive it.
+
+    Checks, before anything is written: the signing order, the slot's identity (the
+    certificate names the signatory, or for the commune the mayor or a deputy with a
+    valid delegation), one certificate per convention, trust, revocation, the level and
+    its timestamp authority. Raises :class:`SigningError` (exit 1),
+    :class:`~pipeline.signatures.pades.TimestampError` or
+    :class:`~pipeline.core.errors.ConfigError` (exit 3); nothing is written then.
+    """
+    moment = (request.when or datetime.now(UTC)).astimezone()
     with _open(ws) as reg:
-        row = _convention(reg, convention_id)
+        row = _convention(reg, request.convention_id)
         order = signing_order(row.type_id)
-        entry = check_can_sign(reg, row, signatory, order)
+        entry = check_can_sign(reg, row, request.signatory, order)
+        fingerprint = _check_identity(reg, row, entry, opened, moment.date())
+        policy = signing_policy(ws, row.type_id, request)
         source, data = _latest_pdf(ws, reg, row)
-        signed, name, moment, level, warnings = sign_pdf_bytes(
-            data, field=field_name(signatory), pkcs12=pkcs12, passphrase=passphrase,
-            name_hint=str(entry.get("name") or ""), capacity=str(entry.get("capacity") or ""),
-            reason=reason or f"Signature de la convention {row.id}", location=location,
-            timestamp_url=timestamp_url, when=when,
-        )
+        field = field_name(request.signatory)
+        result = sign_pdf_bytes(data, FieldSignature(
+            field=field, capacity=str(entry.get("capacity") or ""),
+            reason=request.reason or f"Signature de la convention {row.id}",
+            location=request.location, certify=not reg.signatures(row.id), when=moment,
+        ), opened, policy)
         with reg.transaction():
-            row = _convention(reg, convention_id)
-            check_can_sign(reg, row, signatory, order)
+            row = _convention(reg, request.convention_id)
+            check_can_sign(reg, row, request.signatory, order)
             latest = reg.latest_document(row.id, ["signed", "pdf"])
             if latest is None or latest.relpath != source.relpath:
                 raise SigningError(f"Another signature of {row.id} was recorded meanwhile: "
                                    "nothing was written; sign again.")
             count = len(reg.signatures(row.id)) + 1
-            (stored,) = add_files(
-                ws, reg, row.id, row.version,
-                [(f"{row.id}-signed-{count}-{signatory}.pdf", "signed", signed)], actor=actor,
-            )
-            reg.record_event(row.id, EVENT_SIGNED, actor, {
-                "signatory": signatory, "mode": "electronic", "signer": name,
-                "field": field_name(signatory), "signed_at": moment.isoformat(),
-                "level": level, "document": stored.relpath, "sha256": stored.sha256,
+            (stored,) = add_files(ws, reg, row.id, row.version, [(
+                f"{row.id}-signed-{count}-{request.signatory}.pdf", "signed", result.data)],
+                actor=request.actor)
+            reg.record_event(row.id, EVENT_SIGNED, request.actor, {
+                "signatory": request.signatory, "mode": "electronic", "signer": result.signer,
+                "cert_sha256": fingerprint, "cert_serial": str(opened.cert.serial_number),
+                "field": field, "signed_at": result.signed_at.isoformat(),
+                "level": result.level, "document": stored.relpath, "sha256": stored.sha256,
                 "from_document": source.relpath,
             })
             done = reg.signatures(row.id)
             remaining = tuple(k for k in _keys(row) if k not in done)
             if row.status == "generated":
-                row = reg.set_status(row.id, "signing", actor=actor)
+                row = reg.set_status(row.id, "signing", actor=request.actor)
             if not remaining:
-                row = reg.set_status(row.id, "signed", actor=actor)
+                row = reg.set_status(row.id, "signed", actor=request.actor)
         return ConventionSignature(
-            convention_id=row.id, signatory=signatory, signer=name, document=stored,
-            status=row.status, remaining=remaining, level=level, warnings=warnings,
+            convention_id=row.id, signatory=request.signatory, signer=result.signer,
+            document=stored, status=row.status, remaining=remaining, level=result.level,
+            warnings=result.warnings,
         )
 
 
@@ -227,12 +292,27 @@ def _check_scan(scan: Path) -> None:
 
 def record_scan(
     ws: Workspace, convention_id: str, scan: Path, signed_on: date, *, actor: str = ACTOR,
-    today: date | None = None,
+    today: date | None = None, unchecked_reason: str | None = None,
 ) -> ScanRecord:
-    """Archive a scan of the wet-ink signed convention as its signed original."""
+    """Archive a scan of the wet-ink signed convention as its signed original.
+
+    The QR code on page 1 must be this convention's, for its current version; a scan
+    without a readable code is accepted only with ``unchecked_reason`` (recorded in the
+    events). The signing date recorded is ``signed_on`` (the date on the paper).
+    """
     _check_scan(scan)
     if signed_on > (today or clock_today()):
         raise InputError(f"Signing date {signed_on} is in the future.")
+    with _open(ws) as reg:
+        row = _convention(reg, convention_id)
+        if unchecked_reason is not None and not unchecked_reason.strip():
+            raise InputError("--unchecked-scan needs a reason (why the code cannot be read).")
+        try:
+            code: str | None = check_scan_code(scan, row.id, row.fingerprint)
+        except SigningError as exc:
+            if "unreadable" not in str(exc) or unchecked_reason is None:
+                raise
+            code = None
     with _open(ws) as reg, reg.transaction():
         row = _convention(reg, convention_id)
         if row.status in ("cancelled", "pending", "signed"):
@@ -248,18 +328,69 @@ def record_scan(
         for key in keys:
             reg.record_event(row.id, EVENT_SIGNED, actor, {
                 "signatory": key, "mode": "handwritten", "signed_on": signed_on.isoformat(),
-                "document": stored.relpath, "sha256": stored.sha256,
+                "signed_at": signed_on.isoformat(), "document": stored.relpath,
+                "sha256": stored.sha256, "qr_code": code,
+                "unchecked_reason": None if code else unchecked_reason,
             })
         if row.status == "generated":
             reg.set_status(row.id, "signing", actor=actor)
-        reg.set_status(row.id, "signed", actor=actor, details={"mode": "handwritten"})
+        reg.set_status(row.id, "signed", actor=actor, details={
+            "mode": "handwritten", "signed_on": signed_on.isoformat()})
         return ScanRecord(row.id, stored, signed_on, keys)
 
 
+def convention_order(row: ConventionRow) -> Callable[[str, list[str]], str | None]:
+    """The signing order of ``row`` as a check of each signed field against those before."""
+    keys = _keys(row)
+    fields = {field_name(k): k for k in keys}
+    order = signing_order(row.type_id)
+
+    def check(field: str, signed: list[str]) -> str | None:
+        key = fields.get(field)
+        if key is None:
+            return f"{field!r} is not a signature field of {row.id}"
+        if field in signed:
+            return f"{field!r} was signed twice"
+        earlier = set(order[: list(order).index(signing_group(key))])
+        done = {fields.get(f) for f in signed}
+        waiting = [k for k in keys if signing_group(k) in earlier and k not in done]
+        if waiting:
+            return f"{key} signed before {', '.join(waiting)}: out of the convention's order"
+        return None
+
+    return check
+
+
+def _identity_problems(row: ConventionRow, report: VerifyReport) -> list[str]:
+    profile = Catalogue.load().profile
+    by_field = {field_name(str(s.get("key"))): s for s in row.signatories}
+    seen: dict[str, str] = {}
+    problems: list[str] = []
+    for sig in report.signatures:
+        entry = by_field.get(sig.field)
+        if entry is None:
+            continue
+        when = sig.timestamp_time or sig.signing_time or datetime.now(UTC)
+        if slot_holder(entry, sig.signer, sig.signer_email, profile=profile,
+                       day=when.date(), type_id=row.type_id) is None:
+            allowed = describe_allowed(entry, profile=profile, day=when.date(),
+                                       type_id=row.type_id)
+            problems.append(f"signature {sig.field!r}: signed by {sig.signer or '?'}, who "
+                            f"may not fill this slot (expected: {allowed})")
+        if sig.cert_sha256 and sig.cert_sha256 in seen:
+            problems.append(f"signature {sig.field!r}: the same certificate already signed "
+                            f"{seen[sig.cert_sha256]!r}")
+        seen.setdefault(sig.cert_sha256, sig.field)
+    return problems
+
+
 def verify_convention(
-    ws: Workspace, convention_id: str, *, trust: Sequence[Path] = ()
+    ws: Workspace, convention_id: str, *, extra_trust: Sequence[Path] = (),
+    at: datetime | None = None,
 ) -> ConventionVerification:
-    """Verify the latest electronically signed version against the expected signatories."""
+    """Verify the latest electronically signed version against the expected signatories:
+    every field signed, in the convention's order, each by the slot's person, with the
+    workspace's trust roots (plus ``extra_trust``), as of ``at`` (default: now)."""
     with _open(ws) as reg:
         row = _convention(reg, convention_id)
         doc = reg.latest_document(row.id, ["signed"])
@@ -267,7 +398,11 @@ def verify_convention(
             raise StateError(f"{row.id} has no electronically signed version to verify.")
         path = workspace_path(ws, doc.relpath)
     expected = [field_name(k) for k in _keys(row)]
-    report = verify_pdf(path, trust=trust, expected_fields=expected)
+    report = verify_pdf(path, roots=load_roots(ws, extra_trust), expected_fields=expected,
+                        order=convention_order(row), at=at)
+    extra = _identity_problems(row, report)
+    if extra:
+        report = replace(report, ok=False, reasons=report.reasons + tuple(extra))
     digest, _ = sha256_file(path)
     signed_fields = {s.field for s in report.signatures}
     people = tuple(
@@ -283,8 +418,11 @@ __all__ = [
     "ConventionSignature",
     "ConventionVerification",
     "ScanRecord",
+    "SignRequest",
     "check_can_sign",
+    "convention_order",
     "record_scan",
     "sign_convention",
+    "signing_policy",
     "verify_convention",
 ]
