@@ -1,4 +1,5 @@
-"""Fixtures and helpers for the signature tests: a local PKI served on loopback, a blank convention PDF with
+"""Fixtures and helpers for the signature tests: a local PKI served on loopback, a blank
+convention PDF with
 three empty signature fields, the same PDF signed in order, and poppler's ``pdfsig``.
 
 Import the fixtures into a test module (``from sign_fixtures import demo_pki, ...``).
@@ -154,3 +155,54 @@ def pdfsig(path: Path) -> list[PdfsigEntry]:
             validation=grab("Signature Validation"),
         ))
     return entries
+
+
+@dataclass(frozen=True)
+class Pkcs12Set:
+    """PKCS#12 files issued by the local PKI, one per role, sharing one passphrase."""
+
+    folder: Path
+    passphrase: bytes
+    root: Path
+    """The PKI's root certificate (PEM)."""
+
+    def p12(self, key: str) -> Path:
+        return self.folder / f"{key}.p12"
+
+
+MALLORY = "Mallory Intrus"
+
+
+@pytest.fixture(scope="session")
+def p12_set(tmp_path_factory: pytest.TempPathFactory, pki_server: PkiServer) -> Pkcs12Set:
+    """``KEY.p12`` for every role of :data:`ROLES`, plus ``mallory.p12`` (an intruder with
+    a perfectly valid certificate of the same CA)."""
+    folder = tmp_path_factory.mktemp("p12")
+    pki = pki_server.pki
+    passphrase = b"correct horse battery"
+    for key, name in [*ROLES, ("mallory", MALLORY)]:
+        issued = pki.issue_signer(name)
+        (folder / f"{key}.p12").write_bytes(issued.pkcs12(pki.chain, passphrase, key))
+    root = folder / "root.pem"
+    root.write_bytes(pem(pki.root.cert))
+    return Pkcs12Set(folder, passphrase, root)
+
+
+def make_scan(path: Path, payload: str | None) -> Path:
+    """A one-page "scan" (an image PDF) carrying ``payload`` as a QR code, or none."""
+    import qrcode
+    from reportlab.lib.utils import ImageReader
+
+    buf = io.BytesIO()
+    pdf = canvas.Canvas(buf, pagesize=A4)
+    pdf.drawString(72, 780, "Convention signée à la main")
+    if payload is not None:
+        image = qrcode.make(payload, border=2)
+        png = io.BytesIO()
+        image.save(png)
+        png.seek(0)
+        pdf.drawImage(ImageReader(png), 400, 650, 150, 150)
+    pdf.showPage()
+    pdf.save()
+    path.write_bytes(buf.getvalue())
+    return path

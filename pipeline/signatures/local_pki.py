@@ -20,7 +20,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
@@ -28,7 +28,6 @@ ROOT_NAME = "fiftyfifty DEMO CA — NOT FOR REAL USE"
 INTERMEDIATE_NAME = "fiftyfifty DEMO signing CA — NOT FOR REAL USE"
 ORGANISATION = "fiftyfifty DEMO — NOT FOR REAL USE"
 STATE_FILE = "pki.json"
-_KEY_SIZE = 2048
 
 
 def _name(common_name: str, email: str | None = None) -> x509.Name:
@@ -54,7 +53,8 @@ def _usage(*, sign: bool = False, ca: bool = False, encipher: bool = False) -> x
 class Issued:
     """A private key and its certificate."""
 
-    key: rsa.RSAPrivateKey
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+    """EC P-256 (RSA 2048 for the timestamp authority: pyHanko's TSA signs with RSA)."""
     cert: x509.Certificate
 
     def pkcs12(self, chain: list[x509.Certificate], passphrase: bytes, label: str) -> bytes:
@@ -97,7 +97,7 @@ class LocalPki:
     def create(cls, base_url: str, *, now: datetime | None = None) -> LocalPki:
         """A new PKI; the CAs and the TSA stay valid 20 and 15 years from ``now``."""
         start = (now or datetime.now(UTC)) - timedelta(days=2)
-        root_key = rsa.generate_private_key(public_exponent=65537, key_size=_KEY_SIZE)
+        root_key = ec.generate_private_key(ec.SECP256R1())
         root_cert = (
             x509.CertificateBuilder().subject_name(_name(ROOT_NAME)).issuer_name(_name(ROOT_NAME))
             .public_key(root_key.public_key()).serial_number(x509.random_serial_number())
@@ -125,7 +125,11 @@ class LocalPki:
                not_after: datetime, *, ca: bool = False, crl: str | None = "intermediate",
                eku: x509.ObjectIdentifier | None = None, email: str | None = None,
                ocsp: bool = False, usage: x509.KeyUsage | None = None) -> Issued:
-        key = rsa.generate_private_key(public_exponent=65537, key_size=_KEY_SIZE)
+        key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+        if eku == ExtendedKeyUsageOID.TIME_STAMPING:
+            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        else:
+            key = ec.generate_private_key(ec.SECP256R1())
         builder = (
             x509.CertificateBuilder().subject_name(_name(common_name, email))
             .issuer_name(issuer.cert.subject).public_key(key.public_key())
@@ -196,7 +200,7 @@ class LocalPki:
         for label in ("root", "intermediate", "tsa", "ocsp"):
             key = serialization.load_pem_private_key(
                 (folder / f"{label}.key.pem").read_bytes(), None)
-            assert isinstance(key, rsa.RSAPrivateKey)
+            assert isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey)
             cert = x509.load_pem_x509_certificate((folder / f"{label}.cert.pem").read_bytes())
             parts[label] = Issued(key, cert)
         revoked = {int(k): datetime.fromisoformat(v) for k, v in state["revoked"].items()}

@@ -172,7 +172,7 @@ class PkiServer:
             self._server = None
 
     def __enter__(self) -> PkiServer:
-        return self.start()
+        return self if self._server is not None else self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()

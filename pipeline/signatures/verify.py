@@ -27,7 +27,6 @@ from typing import Any, Literal
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields
-from pyhanko.sign.diff_analysis import ModificationLevel, SuspiciousModification
 from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.sign.validation.errors import SignatureValidationError
@@ -41,8 +40,6 @@ from pipeline.signatures.structure import file_order, revision_problems
 
 log = logging.getLogger(__name__)
 Coverage = Literal["entire_file", "entire_revision", "partial"]
-_ALLOWED_AFTER = ModificationLevel.FORM_FILLING
-"""Later updates up to this level (LTA material, new signatures, form filling) are fine."""
 
 
 @dataclass(frozen=True)
@@ -167,14 +164,6 @@ def _problems(status: Any, coverage: Coverage, verdict: str) -> list[str]:
         problems.append("bytes covered by the signature were altered after signing")
     if not status.valid:
         problems.append("the cryptographic signature does not verify")
-    level = status.modification_level
-    if coverage != "partial" and (level is None or level > _ALLOWED_AFTER):
-        detail = status.diff_result
-        why = f" ({_first_line(detail)})" if isinstance(detail, SuspiciousModification) else ""
-        problems.append(
-            "the document was changed after this signature by an update that is not a "
-            f"signature (for example page content){why}"
-        )
     if verdict in _WORDS:
         problems.append(_WORDS[verdict])
     ts = status.timestamp_validity
@@ -212,10 +201,13 @@ def _check_one(embedded: Any, roots: tuple[Any, ...], dss: Any, at: datetime | N
         for tst in extract_tst_data_iter(embedded.signer_info, signed=False):
             proven = tst["encap_content_info"]["content"].parsed["gen_time"].native
         moment = proven if proven is not None and (at is None or proven <= at) else at
-        online = dss is None
+        now = at or datetime.now(UTC)
+        lapsed = dss is None and embedded.signer_cert.not_valid_after < now
+        online = dss is None and not lapsed
         status = validate_pdf_signature(
             embedded, signer_validation_context=_context(roots, dss, moment, online),
             ts_validation_context=_context(roots, dss, proven or at, False),
+            skip_diff=True,  # later revisions: judged by pipeline.signatures.structure
         )
     except (SignatureValidationError, PdfError, ValueError, KeyError) as exc:
         return SignatureCheck(
@@ -228,6 +220,13 @@ def _check_one(embedded: Any, roots: tuple[Any, ...], dss: Any, at: datetime | N
     level = status.modification_level
     ts = status.timestamp_validity
     verdict = _verdict(status, coverage)
+    problems = _problems(status, coverage, verdict)
+    if lapsed and verdict == "ok":
+        verdict = "expired"
+        problems.append(
+            f"EXPIRED: the signer's certificate expired on "
+            f"{embedded.signer_cert.not_valid_after:%Y-%m-%d} and the file carries no "
+            "validation data (B-LT) proving it was valid and not revoked when it signed")
     return SignatureCheck(
         field=field,
         signer=str(status.signing_cert.subject.native.get("common_name", "")),
@@ -240,7 +239,7 @@ def _check_one(embedded: Any, roots: tuple[Any, ...], dss: Any, at: datetime | N
         cert_sha256=status.signing_cert.sha256.hex(),
         signer_email=str(status.signing_cert.subject.native.get("email_address", "")),
         level=_level(status, dss, stamped_after),
-        problems=tuple(_problems(status, coverage, verdict)),
+        problems=tuple(problems),
     )
 
 
@@ -312,7 +311,11 @@ def verify_pdf(
         last_sig = max((s.signed_revision for s in embedded), default=-1)
         stamped_after = any(s.signed_revision > last_sig for s in stamps)
         checks = tuple(_check_one(sig, roots, dss, at, stamped_after) for sig in embedded)
-        structure = revision_problems(reader, order or file_order(expected))
+        try:
+            structure = revision_problems(reader, order or file_order(expected))
+        except (PdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            structure = [f"the revisions after the first signature cannot be read "
+                         f"({_first_line(exc)}): the file was rebuilt"]
         stamp_info, stamp_reasons = _check_stamps(reader, roots, dss, at)
     except (PdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
         return VerifyReport(
