@@ -154,7 +154,9 @@ class Pkcs11Credential:
         try:
             label = self.key_label or _only_cert_label(session)
             try:
-                signer = hanko_p11.PKCS11Signer(session, cert_label=label, key_label=label)
+                signer = hanko_p11.PKCS11Signer(session, cert_label=label, key_label=label,
+                                                other_certs_to_pull=None,
+                                                use_raw_mechanism=True)
                 cert_asn1 = signer.signing_cert
             except Exception as exc:
                 raise SigningError(

@@ -8,8 +8,8 @@ silently: an unreachable or untrusted timestamp authority refuses the signature.
 
 Before a byte is written: the certificate is valid now, chains to a trust root, has a
 signing key usage, is not revoked (OCSP or CRL from its own URLs); the field exists and
-is empty. After signing in memory, the new file is verified (signature, timestamp trust,
-level reached) before it is returned. The first signature certifies the document
+is empty. After signing in memory, the new file is checked (timestamp trusted, PDF/A-2b
+kept when the source declared it) before it is returned. The first signature certifies the document
 (DocMDP, form filling allowed), so later expected signatures stay valid.
 
 The file keeps PDF 1.7 (PDF/A-2b): pyHanko would raise an EC-key signature to PDF 2.0.
@@ -52,6 +52,7 @@ from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
 from pipeline.core.errors import ConfigError, SigningError
 from pipeline.signatures.appearance import appearance_text, render_appearance_pdf, stamp_style
 from pipeline.signatures.credentials import OpenedSigner
+from pipeline.signatures.pdfa import declares_pdfa, pdfa_problems
 
 log = logging.getLogger(__name__)
 Level = Literal["B-B", "B-T", "B-LT", "B-LTA"]
@@ -319,6 +320,11 @@ async def _check_and_sign(data: bytes, spec: FieldSignature, opened: OpenedSigne
                     f"pyHanko refused to sign: {type(exc).__name__}: {exc}") from exc
         if stamper is not None:
             await _check_timestamp(signed, spec.field, policy, moment)
+        if declares_pdfa(data):
+            broken = pdfa_problems(signed)
+            if broken:
+                raise SigningError("The signed file would no longer be PDF/A-2b: "
+                                   + "; ".join(broken) + ". Nothing was written.")
         return SignedBytes(signed, name, moment, policy.level, tuple(warnings))
     finally:
         await backend.close()  # type: ignore[no-untyped-call]

@@ -22,9 +22,30 @@ _CATALOG_FREE = {"/AcroForm", "/DSS", "/Perms", "/Extensions"}
 _FIELD_FREE = {"/V", "/AP", "/Lock"}
 
 
+def _canon(obj: Any, depth: int = 0) -> Any:
+    """A comparable form of a PDF object: references by number, streams by content."""
+    if depth > 20:
+        return "…"
+    if isinstance(obj, generic.IndirectObject):
+        return ("R", obj.idnum, obj.generation)
+    if isinstance(obj, generic.StreamObject):
+        return ("S", _canon(dict(obj.items()), depth + 1), bytes(obj.encoded_data))
+    if isinstance(obj, dict):
+        return tuple(sorted((str(k), _canon(v, depth + 1)) for k, v in obj.items()))
+    if isinstance(obj, list):
+        return tuple(_canon(v, depth + 1) for v in obj)
+    if isinstance(obj, generic.NullObject) or obj is None:
+        return None
+    return (type(obj).__name__, str(obj))
+
+
+def _raw(container: Any, key: str) -> Any:
+    return container.raw_get(key) if key in container else None
+
+
 def _same(a: Any, b: Any) -> bool:
     """Equal as PDF objects (indirect references compared by number, not content)."""
-    return repr(a) == repr(b)
+    return bool(_canon(a) == _canon(b))
 
 
 def _ref_key(obj: Any) -> tuple[int, int] | None:
@@ -162,6 +183,8 @@ def _compare(before: _Revision, after: _Revision, signed_field: str | None,
                       generic.IndirectObject):
             allowed.add(_ref_key(old_p.raw_get("/Annots")))
     # Any other object that existed before and was rewritten is a change of content.
+    if "/Metadata" in old_root:  # XMP: pyHanko updates ModifyDate and Producer
+        allowed.add(_ref_key(old_root.raw_get("/Metadata")))
     allowed |= {_ref_key(before.resolver.trailer_view.raw_get("/Root")),
                 _ref_key(before.resolver.trailer_view.raw_get("/Info"))
                 if "/Info" in before.resolver.trailer_view else None}

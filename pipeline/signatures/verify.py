@@ -36,6 +36,7 @@ from pyhanko_certvalidator import ValidationContext
 
 from pipeline.core.errors import InputError
 from pipeline.signatures.pades import LEVELS
+from pipeline.signatures.pdfa import pdfa_problems
 from pipeline.signatures.structure import file_order, revision_problems
 
 log = logging.getLogger(__name__)
@@ -330,6 +331,8 @@ def verify_pdf(
                        "authority with 'fiftyfifty trust add CA.pem' (or pass --trust).")
     reasons += [f"signature {c.field!r}: {p}" for c in checks for p in c.problems]
     reasons += structure + stamp_reasons
+    if b"pdfaid:part" in data:  # declared PDF/A once: it must still be PDF/A-2b
+        reasons += [f"no longer PDF/A-2b: {p}" for p in pdfa_problems(data)]
     unsigned: list[str] = []
     for name in expected:
         if name not in filled:
