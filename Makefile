@@ -6,9 +6,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Debian packages the project needs at run time and in tests.
-SYSTEM_PACKAGES := libreoffice-writer-nogui poppler-utils qpdf fonts-dejavu-core fonts-liberation2 zbar-tools
+SYSTEM_PACKAGES := libreoffice-writer-nogui poppler-utils qpdf fonts-dejavu-core fonts-liberation2 zbar-tools softhsm2 opensc faketime
 # A command that must exist for each package above, in the same order.
-SYSTEM_COMMANDS := soffice pdftotext qpdf /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf /usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf zbarimg
+SYSTEM_COMMANDS := soffice pdftotext qpdf /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf /usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf zbarimg softhsm2-util pkcs11-tool faketime
 DEMO_WS := demo-out/workspace
 
 .PHONY: demo test bench lint system venv clean help docs
@@ -55,21 +55,29 @@ demo: system venv
 	$(BIN)/fiftyfifty validate conventions/examples/* --report demo-out/validation.csv || test $$? -eq 1
 	@echo "== 2. Produce the conventions"
 	$(BIN)/fiftyfifty run conventions/examples/* --workspace $(DEMO_WS) --report demo-out/run-report.csv || test $$? -eq 1
-	@echo "== 3. A throw-away PKI, then every signatory of the skate-park convention signs, the mayor last"
+	@echo "== 3. A throw-away PKI (certificates in the signatories' names, its root trusted by the workspace, its timestamp authority served on 127.0.0.1), then every signatory of the skate-park convention signs at B-LTA, the mayor last"
 	@set -e; \
 	id=$$($(BIN)/fiftyfifty registry list --workspace $(DEMO_WS) --json | $(BIN)/python -c \
 	  'import json,sys; print(next(c["id"] for c in json.load(sys.stdin)["conventions"] if c["reference"]=="FF-2026-SKATEPARK"))'); \
 	$(BIN)/fiftyfifty registry show $$id --workspace $(DEMO_WS) --json | $(BIN)/python -c \
 	  'import json,sys; sys.stdout.write("".join("--role=%s=%s\0" % (s["key"], s["name"]) for s in json.load(sys.stdin)["signatories"]))' \
 	  | xargs -0 $(BIN)/fiftyfifty demo-pki demo-out/pki; \
+	$(BIN)/fiftyfifty trust add demo-out/pki/ca.pem --workspace $(DEMO_WS); \
+	$(BIN)/fiftyfifty demo-pki-serve demo-out/pki 2>/dev/null & server=$$!; \
+	trap 'kill $$server 2>/dev/null' EXIT; \
+	tsa=$$($(BIN)/python -c 'import json; print(json.load(open("demo-out/pki/ca/pki.json"))["base_url"] + "/tsa")'); \
+	for i in $$(seq 50); do $(BIN)/python -c 'import sys,urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
+	  $${tsa%/tsa}/crl/root.crl 2>/dev/null && break; sleep 0.2; done; \
 	export FF_DEMO_PASS="$$(cat demo-out/pki/PASSPHRASE.txt)"; \
 	for role in $$($(BIN)/fiftyfifty registry show $$id --workspace $(DEMO_WS) --json | $(BIN)/python -c \
 	  'import json,sys; print(" ".join(s["key"] for s in json.load(sys.stdin)["signatories"]))'); do \
 	  $(BIN)/fiftyfifty sign $$id --signatory $$role --pkcs12 demo-out/pki/$$role.p12 \
-	    --passphrase-env FF_DEMO_PASS --location Loos-en-Gohelle --workspace $(DEMO_WS); \
+	    --passphrase-env FF_DEMO_PASS --level B-LTA --timestamp-url $$tsa \
+	    --location Loos-en-Gohelle --workspace $(DEMO_WS); \
 	done; \
-	echo "== 4. Verify the signed convention against the demo CA"; \
-	$(BIN)/fiftyfifty verify $$id --trust demo-out/pki/ca.pem --workspace $(DEMO_WS)
+	echo "== 4. Verify the signed convention against the workspace's trust roots"; \
+	$(BIN)/fiftyfifty verify $$id --workspace $(DEMO_WS); \
+	kill $$server; wait $$server 2>/dev/null || true; trap - EXIT
 	@echo "== 5. Check the whole archive"
 	$(BIN)/fiftyfifty archive verify --workspace $(DEMO_WS)
 	@echo "Done: conventions in $(DEMO_WS)/archive, reports in demo-out/."

@@ -2,7 +2,9 @@
 convention PDF with
 three empty signature fields, the same PDF signed in order, and poppler's ``pdfsig``.
 
-Import the fixtures into a test module (``from sign_fixtures import demo_pki, ...``).
+Registered as a plugin by ``conftest.py`` so the session fixtures are built once; test
+modules import only the helpers, and ask for English messages with
+``pytestmark = pytest.mark.usefixtures("english")``.
 """
 
 from __future__ import annotations
@@ -206,3 +208,9 @@ def make_scan(path: Path, payload: str | None) -> Path:
     pdf.save()
     path.write_bytes(buf.getvalue())
     return path
+
+
+@pytest.fixture
+def english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The assertions read the English messages (French is the default; one test checks it)."""
+    monkeypatch.setenv("FIFTYFIFTY_LANG", "en")

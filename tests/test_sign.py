@@ -12,18 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sign_fixtures import (
-    FIELDS,
-    ROLES,
-    SignedChain,
-    make_unsigned_pdf,
-    pdfsig,
-    people,
-    pki_server,
-    roots_of,
-    sign_file,
-    signed_chain,
-)
+from sign_fixtures import FIELDS, ROLES, SignedChain, make_unsigned_pdf, pdfsig, roots_of, sign_file
 
 from pipeline.core.errors import ConfigError, SigningError
 from pipeline.signatures.credentials import KeyCredential, Pkcs12Credential
@@ -32,7 +21,8 @@ from pipeline.signatures.pades import FieldSignature, SigningPolicy, TimestampEr
 from pipeline.signatures.pki_server import PkiServer, start_local_pki
 from pipeline.signatures.verify import verify_pdf
 
-__all__ = ["people", "pki_server", "signed_chain"]  # fixtures, imported for pytest
+pytestmark = pytest.mark.usefixtures("english")
+
 
 
 @pytest.fixture(scope="module")

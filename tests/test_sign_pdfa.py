@@ -12,15 +12,13 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sign_fixtures import pki_server
 
 from pipeline.cli import main
 from pipeline.signatures.local_pki import pem
 from pipeline.signatures.pdfa import pdfa_problems
 from pipeline.signatures.pki_server import PkiServer
 
-pytestmark = pytest.mark.libreoffice
-__all__ = ["pki_server"]  # fixture, imported for pytest
+pytestmark = [pytest.mark.libreoffice, pytest.mark.usefixtures("english")]
 
 
 def _cli(*args: str) -> Any:

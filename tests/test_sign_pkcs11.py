@@ -15,7 +15,7 @@ import click
 import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
-from sign_fixtures import ROLES, p12_set, pki_server
+from sign_fixtures import ROLES
 from test_signing_flow import new_convention
 
 from pipeline.cli.sign_cmds import register
@@ -24,7 +24,8 @@ from pipeline.records.registry import Registry
 from pipeline.signatures.credentials import Pkcs11Credential
 from pipeline.signatures.pki_server import PkiServer
 
-__all__ = ["p12_set", "pki_server"]  # fixtures, imported for pytest
+pytestmark = pytest.mark.usefixtures("english")
+
 
 MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")
 LABEL, PIN = "Mairie", "4821"

@@ -15,15 +15,7 @@ import click
 import pytest
 import yaml
 from click.testing import CliRunner
-from sign_fixtures import (
-    ROLES,
-    Pkcs12Set,
-    make_scan,
-    make_unsigned_pdf,
-    p12_set,
-    pdfsig,
-    pki_server,
-)
+from sign_fixtures import ROLES, Pkcs12Set, make_scan, make_unsigned_pdf, pdfsig
 
 from pipeline.cli.sign_cmds import register
 from pipeline.core.workspace import Workspace
@@ -31,7 +23,8 @@ from pipeline.records.archive import add_files, store_documents
 from pipeline.records.registry import NewConvention, Registry
 from pipeline.signatures.pki_server import PkiServer
 
-__all__ = ["p12_set", "pki_server"]  # fixtures, imported for pytest
+pytestmark = pytest.mark.usefixtures("english")
+
 
 SIGNATORIES = [
     {"key": key, "name": name, "capacity": f"Qualité de {name}", "party": "x"}
@@ -322,3 +315,14 @@ def test_verify_id_rejects_a_commune_signature_before_the_holders(
     result = _run("verify", conv, "--workspace", str(ws.root))
     assert result.exit_code == 1
     assert "out of the convention's order" in result.output
+
+
+def test_messages_are_french_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FIFTYFIFTY_LANG", "fr")
+    listed = _run("trust", "list", "--workspace", str(tmp_path / "ws"))
+    assert "Aucune autorité de confiance : ajoutez-en une" in listed.output
+    pdf = make_unsigned_pdf(tmp_path / "blank.pdf")
+    verdict = _run("verify", str(pdf), "--workspace", str(tmp_path / "ws"))
+    assert verdict.exit_code == 1
+    assert "ÉCHEC :" in verdict.output and "aucune autorité de confiance" in verdict.output
+    assert "le document ne porte aucune signature" in verdict.output

@@ -26,11 +26,8 @@ from sign_fixtures import (
     SignedChain,
     make_unsigned_pdf,
     pdfsig,
-    people,
-    pki_server,
     roots_of,
     sign_file,
-    signed_chain,
 )
 
 from pipeline.cli.sign_cmds import register
@@ -39,7 +36,8 @@ from pipeline.signatures.local_pki import pem
 from pipeline.signatures.pki_server import PkiServer, start_local_pki
 from pipeline.signatures.verify import verify_pdf
 
-__all__ = ["people", "pki_server", "signed_chain"]  # fixtures, imported for pytest
+pytestmark = pytest.mark.usefixtures("english")
+
 
 ALTERED = "bytes covered by the signature were altered after signing"
 REWRITTEN = "the file was rewritten after signing"

@@ -21,6 +21,7 @@ from pipeline.cli.demo_pki_cmds import demo_pki_command, demo_pki_serve_command
 from pipeline.cli.trust_cmds import renew_timestamps_command, trust_group
 from pipeline.cli.verify_cmds import verify_command
 from pipeline.core.errors import InputError
+from pipeline.core.i18n import _, ngettext
 from pipeline.signatures.batch import sign_batch, waiting_for
 from pipeline.signatures.credentials import Credential, Pkcs11Credential, Pkcs12Credential
 from pipeline.signatures.pades import LEVELS
@@ -163,9 +164,10 @@ def sign_command(convention_id: str, workspace: str | None, as_json: bool,
             if as_json:
                 emit_json(payload)
             else:
-                click.echo(f"{convention_id}: paper original recorded as {payload['document']}"
-                           f" (sha256 {payload['sha256']}), signed on {payload['signed_on']};"
-                           " status signed.")
+                click.echo(_("{id}: paper original recorded as {document} (sha256 {sha256}),"
+                             " signed on {day}; status signed.").format(
+                    id=convention_id, document=payload["document"], sha256=payload["sha256"],
+                    day=payload["signed_on"]))
             return
         if not options["signatory"]:
             raise click.UsageError("--signatory is required to sign electronically.")
@@ -173,15 +175,17 @@ def sign_command(convention_id: str, workspace: str | None, as_json: bool,
             done = sign_convention(get_workspace(workspace), request_for(
                 convention_id, options["signatory"], options), opened)
         for warning in done.warnings:
-            click.echo(f"Warning: {warning}", err=True)
+            click.echo(_("Warning: {warning}").format(warning=warning), err=True)
         payload = _payload(done)
         if as_json:
             emit_json(payload)
             return
-        left = ", ".join(payload["remaining"]) or "nobody"
-        click.echo(f"{convention_id}: signed by {payload['signer']} ({payload['signatory']},"
-                   f" PAdES {payload['level']}) -> {payload['document']}")
-        click.echo(f"  status {payload['status']}; still to sign: {left}")
+        left = ", ".join(payload["remaining"]) or _("nobody")
+        click.echo(_("{id}: signed by {signer} ({key}, PAdES {level}) -> {document}").format(
+            id=convention_id, signer=payload["signer"], key=payload["signatory"],
+            level=payload["level"], document=payload["document"]))
+        click.echo(_("  status {status}; still to sign: {left}").format(
+            status=payload["status"], left=left))
 
 
 @click.command("sign-batch")
@@ -221,8 +225,11 @@ def sign_batch_command(signatory: str, workspace: str | None, as_json: bool,
             emit_json({"signatory": signatory, "signed": done, "count": len(done)})
             return
         for item in done:
-            click.echo(f"{item['convention']}: signed ({item['level']}) -> {item['document']}")
-        click.echo(f"{len(done)} convention(s) signed for {signatory}.")
+            click.echo(_("{id}: signed ({level}) -> {document}").format(
+                id=item["convention"], level=item["level"], document=item["document"]))
+        click.echo(ngettext("{n} convention signed for {key}.",
+                            "{n} conventions signed for {key}.", len(done)).format(
+            n=len(done), key=signatory))
 
 
 def register(group: click.Group) -> None:

@@ -11,6 +11,7 @@ import click
 
 from pipeline.catalogue.loader import Catalogue
 from pipeline.cli.common import emit_json, get_workspace, guarded, json_option, workspace_option
+from pipeline.core.i18n import _, ngettext
 from pipeline.signatures.renew import renew_timestamps
 from pipeline.signatures.trust import add_root, list_roots, remove_root
 
@@ -52,9 +53,10 @@ def trust_add(certificate: Path, workspace: str | None, as_json: bool) -> None:
             emit_json({"added": [r.to_dict() for r in added]})
             return
         for root in added:
-            click.echo(f"Trusted: {root.subject} (SHA-256 {root.fingerprint[:16]}…)")
+            click.echo(_("Trusted: {subject} (SHA-256 {fingerprint}…)").format(
+                subject=root.subject, fingerprint=root.fingerprint[:16]))
         if not added:
-            click.echo("Already trusted: nothing changed.")
+            click.echo(_("Already trusted: nothing changed."))
 
 
 @trust_group.command("list")
@@ -73,10 +75,11 @@ def trust_list(workspace: str | None, as_json: bool) -> None:
             emit_json({"roots": [r.to_dict() for r in roots]})
             return
         if not roots:
-            click.echo("No trust root: add one with 'fiftyfifty trust add CA.pem'.")
+            click.echo(_("No trust root: add one with 'fiftyfifty trust add CA.pem'."))
         for root in roots:
-            click.echo(f"{root.fingerprint[:16]}  {root.subject}  "
-                       f"(valid until {root.not_after:%Y-%m-%d})")
+            click.echo(_("{fingerprint}  {subject}  (valid until {end})").format(
+                fingerprint=root.fingerprint[:16], subject=root.subject,
+                end=f"{root.not_after:%Y-%m-%d}"))
 
 
 @trust_group.command("remove")
@@ -95,7 +98,7 @@ def trust_remove(fingerprint: str, workspace: str | None, as_json: bool) -> None
         if as_json:
             emit_json({"removed": root.to_dict()})
             return
-        click.echo(f"No longer trusted: {root.subject}")
+        click.echo(_("No longer trusted: {subject}").format(subject=root.subject))
 
 
 @click.command("renew-timestamps")
@@ -126,8 +129,10 @@ def renew_timestamps_command(before: datetime | None, timestamp_url: str | None,
                                     if r.expired_on else None} for r in done]})
             return
         for item in done:
-            click.echo(f"{item.convention_id}: new archive timestamp -> {item.document}")
-        click.echo(f"{len(done)} convention(s) renewed.")
+            click.echo(_("{id}: new archive timestamp -> {document}").format(
+                id=item.convention_id, document=item.document))
+        click.echo(ngettext("{n} convention renewed.", "{n} conventions renewed.",
+                            len(done)).format(n=len(done)))
 
 
 __all__ = ["renew_timestamps_command", "trust_group"]

@@ -22,6 +22,7 @@ from pipeline.cli.common import (
     workspace_option,
 )
 from pipeline.core.errors import InputError
+from pipeline.core.i18n import _, ngettext
 from pipeline.records.registry import is_valid_convention_id
 from pipeline.signatures.trust import load_roots
 from pipeline.signatures.verify import VerifyReport, verify_pdf
@@ -44,25 +45,28 @@ def _quiet_pyhanko() -> Iterator[None]:
 
 
 def _print_report(report: VerifyReport) -> None:
-    click.echo(f"{report.path}: {len(report.signatures)} signature(s), level {report.level}")
+    click.echo(ngettext("{path}: {n} signature, level {level}",
+                        "{path}: {n} signatures, level {level}", len(report.signatures)).format(
+        path=report.path, n=len(report.signatures), level=report.level))
     for sig in report.signatures:
         when = sig.timestamp_time or sig.signing_time
-        stamp = when.isoformat(timespec="seconds") if when else "unknown time"
-        proof = "timestamped" if sig.timestamp_time else "claimed"
-        click.echo(
-            f"  {sig.field}: {sig.signer or '?'}, {stamp} ({proof}), {sig.level}; "
-            f"{'intact' if sig.intact else 'ALTERED'}, {'valid' if sig.valid else 'INVALID'}, "
-            f"covers {sig.coverage.replace('_', ' ')}; certificate: {sig.verdict.upper()}"
-        )
+        stamp = when.isoformat(timespec="seconds") if when else _("unknown time")
+        proof = _("timestamped") if sig.timestamp_time else _("claimed")
+        click.echo(_("  {field}: {signer}, {time} ({proof}), {level}; {intact}, {valid}; "
+                     "certificate: {verdict}").format(
+            field=sig.field, signer=sig.signer or "?", time=stamp, proof=proof,
+            level=sig.level, intact=_("intact") if sig.intact else _("ALTERED"),
+            valid=_("valid") if sig.valid else _("INVALID"), verdict=_(sig.verdict.upper())))
     for stamp_info in report.timestamps:
-        state = "trusted" if stamp_info["trusted"] else "NOT trusted"
-        click.echo(f"  document timestamp {stamp_info['time']}: {state}")
+        state = _("trusted") if stamp_info["trusted"] else _("NOT trusted")
+        click.echo(_("  document timestamp {time}: {state}").format(
+            time=stamp_info["time"], state=state))
     for name in report.unsigned_fields:
-        click.echo(f"  {name}: not signed")
+        click.echo(_("  {field}: not signed").format(field=name))
     if report.ok:
-        click.echo("OK: every signature is intact, valid, trusted and in its place.")
+        click.echo(_("OK: every signature is intact, valid, trusted and in its place."))
         return
-    click.echo("FAILED:")
+    click.echo(_("FAILED:"))
     for reason in report.reasons:
         click.echo(f"  - {reason}")
 
@@ -113,13 +117,14 @@ def verify_command(
             else:
                 click.echo(f"{result.convention_id}: {result.document}")
                 if not result.hash_matches:
-                    click.echo("  the file's SHA-256 differs from the registry's record")
+                    click.echo(_("  the file's SHA-256 differs from the registry's record"))
                 _print_report(result.report)
                 for reason in result.reasons[len(result.report.reasons):]:
                     click.echo(f"  - {reason}")
             sys.exit(EXIT_OK if result.ok else EXIT_REJECTED)
         if not path.is_file():
-            raise InputError(f"No such PDF file or convention: {target}.")
+            raise InputError(_("No such PDF file or convention: {target}.").format(
+                target=target))
         with _quiet_pyhanko():
             report = verify_pdf(path, roots=load_roots(ws, trust),
                                 expected_fields=expect or None, at=moment)

@@ -50,6 +50,7 @@ from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBacken
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
 
 from pipeline.core.errors import ConfigError, SigningError
+from pipeline.core.i18n import _
 from pipeline.signatures.appearance import appearance_text, render_appearance_pdf, stamp_style
 from pipeline.signatures.credentials import OpenedSigner
 from pipeline.signatures.pdfa import declares_pdfa, pdfa_problems
@@ -86,15 +87,16 @@ class SigningPolicy:
         """A timestamped level needs a timestamp authority: say how to set one."""
         if level_rank(self.level) >= 1 and not self.timestamp_url:
             raise ConfigError(
-                f"Level {self.level} needs a timestamp authority and none is configured.",
-                hint="Set signing.timestamp_url in conventions/commune.yaml (or the "
-                "convention type), pass --timestamp-url URL, or sign at --level B-B "
-                "explicitly.")
+                _("Level {level} needs a timestamp authority and none is configured.").format(
+                    level=self.level),
+                hint=_("Set signing.timestamp_url in conventions/commune.yaml (or the "
+                       "convention type), pass --timestamp-url URL, or sign at --level B-B "
+                       "explicitly."))
         if not self.trust_roots:
             raise SigningError(
-                "No trust root: a signature is accepted only from a certificate that chains "
-                "to a root of the workspace.",
-                hint="Add the certification authority with 'fiftyfifty trust add CA.pem'.")
+                _("No trust root: a signature is accepted only from a certificate that "
+                  "chains to a root of the workspace."),
+                hint=_("Add the certification authority with 'fiftyfifty trust add CA.pem'."))
 
 
 @dataclass(frozen=True)
@@ -177,11 +179,13 @@ async def check_certificate(opened: OpenedSigner, policy: SigningPolicy, moment:
         await validator.async_validate_usage(  # type: ignore[no-untyped-call]
             {"non_repudiation"})
     except RevokedError as exc:
-        raise SigningError(f"The certificate of {name} is REVOKED: {exc}") from exc
+        raise SigningError(_("The certificate of {name} is REVOKED: {why}").format(
+            name=name, why=exc)) from exc
     except PathBuildingError as exc:
         raise SigningError(
-            f"The certificate of {name} does not chain to a trusted root of the workspace.",
-            hint="Add its certification authority with 'fiftyfifty trust add CA.pem'.",
+            _("The certificate of {name} does not chain to a trusted root of the "
+              "workspace.").format(name=name),
+            hint=_("Add its certification authority with 'fiftyfifty trust add CA.pem'."),
         ) from exc
     except InvalidCertificateError as exc:
         raise SigningError(f"The certificate of {name} cannot sign: {exc}") from exc
@@ -270,9 +274,10 @@ async def _check_timestamp(signed: bytes, field: str, policy: SigningPolicy,
     stamp = status.timestamp_validity
     if stamp is None or not stamp.trusted:
         raise TimestampError(
-            f"The timestamp authority {policy.timestamp_url} is not trusted (its certificate "
-            "does not chain to a root of the workspace); nothing was signed.",
-            hint="Add its certification authority with 'fiftyfifty trust add CA.pem'.")
+            _("The timestamp authority {url} is not trusted (its certificate does not chain "
+              "to a root of the workspace); nothing was signed.").format(
+                  url=policy.timestamp_url),
+            hint=_("Add its certification authority with 'fiftyfifty trust add CA.pem'."))
     if abs((stamp.timestamp - moment).total_seconds()) > 600 and moment > datetime.now(
             UTC) - _SKEW:
         raise TimestampError(f"The timestamp authority {policy.timestamp_url} gives "
@@ -312,10 +317,11 @@ async def _check_and_sign(data: bytes, spec: FieldSignature, opened: OpenedSigne
                 raise
             except Exception as exc:
                 if stamper is not None and _timestamp_problem(exc):
-                    raise TimestampError(
-                        f"The timestamp authority {policy.timestamp_url} did not answer "
-                        f"({type(exc).__name__}: {exc}); nothing was signed (level "
-                        f"{policy.level} asked).") from exc
+                    raise TimestampError(_(
+                        "The timestamp authority {url} did not answer ({why}); nothing was "
+                        "signed (level {level} asked).").format(
+                            url=policy.timestamp_url, why=f"{type(exc).__name__}: {exc}",
+                            level=policy.level)) from exc
                 raise SigningError(
                     f"pyHanko refused to sign: {type(exc).__name__}: {exc}") from exc
         if stamper is not None:

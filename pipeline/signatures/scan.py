@@ -13,8 +13,13 @@ import tempfile
 from pathlib import Path
 
 from pipeline.core.errors import ConfigError, SigningError
+from pipeline.core.i18n import _
 
 QR_PREFIX = "fiftyfifty:"
+
+
+class UnreadableScan(SigningError):
+    """No fiftyfifty QR code could be read on the scan's first page."""
 _TIMEOUT = 60
 
 
@@ -47,18 +52,20 @@ def check_scan_code(scan: Path, number: str, fingerprint: str) -> str:
     """
     codes = [c for c in read_codes(scan) if c.startswith(QR_PREFIX)]
     if not codes:
-        raise SigningError(
-            f"{scan.name}: no readable fiftyfifty QR code on page 1 (unreadable); check the "
-            "scan, or record it with --unchecked-scan REASON.")
+        raise UnreadableScan(_(
+            "{file}: no readable fiftyfifty QR code on page 1 (unreadable); check the "
+            "scan, or record it with --unchecked-scan REASON.").format(file=scan.name))
     expected = f"{QR_PREFIX}{number}:{fingerprint}"
     if expected in codes:
         return expected
     parts = codes[0].split(":")
     other = parts[1] if len(parts) > 1 else "?"
     if other != number:
-        raise SigningError(f"{scan.name} is a scan of {other}, not of {number}: refused.")
-    raise SigningError(f"{scan.name} is a scan of another version of {number} (its code does "
-                       "not carry the current content's fingerprint): refused.")
+        raise SigningError(_("{file} is a scan of {other}, not of {number}: refused.").format(
+            file=scan.name, other=other, number=number))
+    raise SigningError(_("{file} is a scan of another version of {number} (its code does "
+                         "not carry the current content's fingerprint): refused.").format(
+                             file=scan.name, number=number))
 
 
-__all__ = ["QR_PREFIX", "check_scan_code", "read_codes"]
+__all__ = ["QR_PREFIX", "UnreadableScan", "check_scan_code", "read_codes"]

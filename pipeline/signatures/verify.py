@@ -35,6 +35,7 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
 from pipeline.core.errors import InputError
+from pipeline.core.i18n import _
 from pipeline.signatures.pades import LEVELS
 from pipeline.signatures.pdfa import pdfa_problems
 from pipeline.signatures.structure import file_order, revision_problems
@@ -140,6 +141,7 @@ _WORDS = {
     "expired": "EXPIRED: the signer's certificate was not valid at the proven signing time",
     "untrusted": "UNTRUSTED: the signer's certificate does not chain to a trust root",
 }
+"""English sources of the verdicts (translated through :func:`_` when reported)."""
 
 
 def _verdict(status: Any, coverage: Coverage) -> str:
@@ -166,11 +168,11 @@ def _problems(status: Any, coverage: Coverage, verdict: str) -> list[str]:
     if not status.valid:
         problems.append("the cryptographic signature does not verify")
     if verdict in _WORDS:
-        problems.append(_WORDS[verdict])
+        problems.append(_(_WORDS[verdict]))
     ts = status.timestamp_validity
     if ts is not None and not ts.trusted:
-        problems.append("UNTRUSTED TIMESTAMP: its authority does not chain to a trust root; "
-                        "the time it shows proves nothing")
+        problems.append(_("UNTRUSTED TIMESTAMP: its authority does not chain to a trust "
+                          "root; the time it shows proves nothing"))
     return problems
 
 
@@ -270,14 +272,14 @@ def _check_stamps(reader: Any, roots: tuple[Any, ...], dss: Any,
         out.append({"field": str(stamp.field_name), "time": when.isoformat() if when else None,
                     "trusted": ok})
         if not ok:
-            reasons.append(f"document timestamp {stamp.field_name!r} is not valid or not "
-                           "trusted (UNTRUSTED TIMESTAMP)")
+            reasons.append(_("document timestamp {field} is not valid or not trusted "
+                             "(UNTRUSTED TIMESTAMP)").format(field=repr(str(stamp.field_name))))
     now = at or datetime.now(UTC)
     if newest_end is not None and newest_end < now:
-        reasons.append(
-            f"EXPIRED: the last document timestamp's authority certificate expired on "
-            f"{newest_end:%Y-%m-%d}; it should have been renewed "
-            "('fiftyfifty archive renew-timestamps')")
+        reasons.append(_(
+            "EXPIRED: the last document timestamp's authority certificate expired on "
+            "{day}; it should have been renewed ('fiftyfifty archive renew-timestamps')"
+        ).format(day=f"{newest_end:%Y-%m-%d}"))
     return out, reasons
 
 
@@ -327,8 +329,8 @@ def verify_pdf(
         )
     reasons: list[str] = []
     if not roots:
-        reasons.append("no trust root: nothing can be trusted. Add the certification "
-                       "authority with 'fiftyfifty trust add CA.pem' (or pass --trust).")
+        reasons.append(_("no trust root: nothing can be trusted. Add the certification "
+                         "authority with 'fiftyfifty trust add CA.pem' (or pass --trust)."))
     reasons += [f"signature {c.field!r}: {p}" for c in checks for p in c.problems]
     reasons += structure + stamp_reasons
     if b"pdfaid:part" in data:  # declared PDF/A once: it must still be PDF/A-2b
@@ -337,12 +339,14 @@ def verify_pdf(
     for name in expected:
         if name not in filled:
             unsigned.append(name)
-            reasons.append(f"expected signature field {name!r} does not exist in the document")
+            reasons.append(_("expected signature field {field} does not exist in the "
+                             "document").format(field=repr(name)))
         elif not filled[name]:
             unsigned.append(name)
-            reasons.append(f"expected signature field {name!r} is not signed")
+            reasons.append(_("expected signature field {field} is not signed").format(
+                field=repr(name)))
     if not checks:
-        reasons.append("the document carries no signature")
+        reasons.append(_("the document carries no signature"))
     levels = [c.level for c in checks] or ["B-B"]
     return VerifyReport(
         path=path, signatures=checks, expected_fields=expected,

@@ -25,6 +25,7 @@ from pipeline.catalogue.loader import Catalogue
 from pipeline.core.clock import today as clock_today
 from pipeline.core.errors import InputError, SigningError, StateError
 from pipeline.core.files import sha256_file
+from pipeline.core.i18n import _
 from pipeline.core.workspace import Workspace
 from pipeline.documents.pdf.sigfields import field_name
 from pipeline.records.archive import StoredDocument, add_files, workspace_path
@@ -32,7 +33,7 @@ from pipeline.records.registry import EVENT_SIGNED, ConventionRow, DocumentRow, 
 from pipeline.signatures.credentials import OpenedSigner
 from pipeline.signatures.identity import already_used, describe_allowed, slot_holder
 from pipeline.signatures.pades import FieldSignature, Level, SigningPolicy, sign_pdf_bytes
-from pipeline.signatures.scan import check_scan_code
+from pipeline.signatures.scan import UnreadableScan, check_scan_code
 from pipeline.signatures.trust import load_roots
 from pipeline.signatures.verify import VerifyReport, verify_pdf
 
@@ -208,15 +209,18 @@ def _check_identity(reg: Registry, row: ConventionRow, entry: dict[str, Any],
                          type_id=row.type_id)
     if holder is None:
         allowed = describe_allowed(entry, profile=profile, day=day, type_id=row.type_id)
-        raise SigningError(
-            f"The certificate of {opened.common_name or '?'} does not match the slot "
-            f"{entry.get('key')} of {row.id} (expected: {allowed}); nothing was signed.")
+        raise SigningError(_(
+            "The certificate of {name} does not match the slot {key} of {id} (expected: "
+            "{allowed}); nothing was signed.").format(
+                name=opened.common_name or "?", key=entry.get("key"), id=row.id,
+                allowed=allowed))
     fingerprint = opened.cert.fingerprint(hashes.SHA256()).hex()
     used = [(k, str(e.details.get("cert_sha256", ""))) for k, e in reg.signatures(row.id).items()]
     other = already_used(fingerprint, used)
     if other is not None:
-        raise SigningError(f"This certificate already signed {row.id} as {other}: one "
-                           "certificate can never fill two slots.")
+        raise SigningError(_("This certificate already signed {id} as {key}: one "
+                             "certificate can never fill two slots.").format(
+                                 id=row.id, key=other))
     return fingerprint
 
 
@@ -309,8 +313,8 @@ def record_scan(
             raise InputError("--unchecked-scan needs a reason (why the code cannot be read).")
         try:
             code: str | None = check_scan_code(scan, row.id, row.fingerprint)
-        except SigningError as exc:
-            if "unreadable" not in str(exc) or unchecked_reason is None:
+        except UnreadableScan:
+            if unchecked_reason is None:
                 raise
             code = None
     with _open(ws) as reg, reg.transaction():
