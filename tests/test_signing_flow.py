@@ -326,3 +326,33 @@ def test_messages_are_french_by_default(tmp_path: Path, monkeypatch: pytest.Monk
     assert verdict.exit_code == 1
     assert "ÉCHEC :" in verdict.output and "aucune autorité de confiance" in verdict.output
     assert "le document ne porte aucune signature" in verdict.output
+
+
+def test_renew_timestamps_adds_an_archive_timestamp_when_due(
+    ws: Workspace, p12_set: Pkcs12Set, pki_server: PkiServer, tmp_path: Path
+) -> None:
+    only_commune = [{"key": "commune", "name": dict(ROLES)["commune"], "capacity": "le Maire",
+                     "party": "Commune"}]
+    conv = new_convention(ws, tmp_path, "renew", only_commune)
+    signed = sign(ws, p12_set, pki_server, conv, "commune", "--json")
+    assert signed.exit_code == 0, signed.output
+    args = ["archive", "renew-timestamps", "--workspace", str(ws.root), "--timestamp-url",
+            pki_server.pki.tsa_url, "--json"]
+    group = click.Group("top")
+    group.add_command(click.Group("archive"))
+    register(group)
+    first = CliRunner().invoke(group, [*args, "--before", "2030-01-01"])
+    assert first.exit_code == 0, first.output
+    (renewed,) = json.loads(first.stdout)["renewed"]
+    assert renewed["convention"] == conv and renewed["previous_expiry"] is None
+    new = ws.root / renewed["document"]
+    old = ws.root / json.loads(signed.stdout)["document"]
+    assert new.read_bytes().startswith(old.read_bytes())  # appended, nothing rewritten
+    # The new archive timestamp's authority is valid for years: not due before 2030.
+    again = CliRunner().invoke(group, [*args, "--before", "2030-01-01"])
+    assert json.loads(again.stdout)["renewed"] == []
+    verdict = _run("verify", conv, "--workspace", str(ws.root), "--json")
+    assert verdict.exit_code == 0, verdict.output
+    assert json.loads(verdict.stdout)["report"]["timestamps"][0]["trusted"] is True
+    with Registry.open(ws.registry_path) as reg:
+        assert [e.action for e in reg.events(conv)].count("timestamp_renewed") == 1

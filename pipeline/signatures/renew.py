@@ -19,6 +19,8 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
 from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
 
 from pipeline.core.errors import ConfigError, SigningError
 from pipeline.core.workspace import Workspace
@@ -53,14 +55,21 @@ def last_stamp_expiry(data: bytes) -> date | None:
 async def _stamp(data: bytes, url: str, roots: tuple[Any, ...]) -> bytes:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
-    stamper = PdfTimeStamper(HTTPTimeStamper(url, timeout=TIMESTAMP_TIMEOUT))
-    context = ValidationContext(trust_roots=list(roots), allow_fetching=True,
-                                revocation_mode="soft-fail")
-    out = io.BytesIO()
-    writer = IncrementalPdfFileWriter(io.BytesIO(data))
-    await stamper.async_timestamp_pdf(writer, "sha256", validation_context=context,
-                                      output=out)
-    return out.getvalue()
+    session = LazySession()  # type: ignore[no-untyped-call]
+    backend = AIOHttpFetcherBackend(per_request_timeout=TIMESTAMP_TIMEOUT)
+    try:
+        stamper = PdfTimeStamper(HTTPTimeStamper(url, timeout=TIMESTAMP_TIMEOUT,
+                                                 session=session))
+        context = ValidationContext(trust_roots=list(roots), allow_fetching=True,
+                                    revocation_mode="soft-fail", fetcher_backend=backend)
+        out = io.BytesIO()
+        writer = IncrementalPdfFileWriter(io.BytesIO(data))
+        await stamper.async_timestamp_pdf(writer, "sha256", validation_context=context,
+                                          output=out)
+        return out.getvalue()
+    finally:
+        await backend.close()  # type: ignore[no-untyped-call]
+        await session.close()  # type: ignore[no-untyped-call]
 
 
 def renew_timestamps(ws: Workspace, *, before: date, timestamp_url: str | None,
