@@ -290,6 +290,30 @@ def test_verify_id_detects_archive_tampering_and_out_of_order_files(
     assert missing.exit_code == 1 and "No convention FF_2026_999" in missing.output
 
 
+def test_verify_id_rejects_a_certificate_outside_its_slot(
+    ws: Workspace, p12_set: Pkcs12Set, tmp_path: Path
+) -> None:
+    """Mallory's signature in holder-1's field, archived behind the tool's back."""
+    from pipeline.signatures.credentials import Pkcs12Credential
+    from pipeline.signatures.pades import FieldSignature, SigningPolicy, sign_pdf_bytes
+    from pipeline.signatures.trust import load_roots
+
+    conv = new_convention(ws, tmp_path)
+    with Registry.open(ws.registry_path) as reg:
+        doc = reg.latest_document(conv, ["pdf"])
+        row = reg.get(conv)
+        assert doc is not None and row is not None
+        policy = SigningPolicy("B-B", None, load_roots(ws))
+        with Pkcs12Credential(p12_set.p12("mallory"), p12_set.passphrase).open() as opened:
+            signed = sign_pdf_bytes((ws.root / doc.relpath).read_bytes(),
+                                    FieldSignature("sig-holder-1", "Porteuse"), opened, policy)
+        add_files(ws, reg, conv, row.version,
+                  [(f"{conv}-signed-1-holder-1.pdf", "signed", signed.data)])
+    result = _run("verify", conv, "--workspace", str(ws.root))
+    assert result.exit_code == 1
+    assert "signed by Mallory Intrus, who may not fill this slot" in result.output
+
+
 def test_verify_id_rejects_a_commune_signature_before_the_holders(
     ws: Workspace, p12_set: Pkcs12Set, pki_server: PkiServer, tmp_path: Path
 ) -> None:

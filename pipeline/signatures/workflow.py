@@ -1,11 +1,27 @@
-"""Signing a registered convention: order, archive, events, statuses; paper originals;
-verification against the convention's expected signatories.
+"""Signing a registered convention: order, identity, archive, events, statuses; paper
+originals; verification against the convention's expected signatories.
+
+Public signing API (also used by online signing, ``fiftyfifty serve``)::
+
+    from pipeline.signatures.credentials import KeyCredential   # or Pkcs12/Pkcs11Credential
+    from pipeline.signatures.workflow import SignRequest, sign_convention
+
+    with KeyCredential(key, cert, chain=(workspace_ca_cert,)).open() as opened:
+        done = sign_convention(ws, SignRequest("FF_2026_001", "holder-1",
+                                               location="Loos-en-Gohelle"), opened)
+
+Every check is inside :func:`sign_convention`, not in the caller: the signing order,
+the slot's identity (the certificate names the signatory; for the commune the mayor or
+a deputy with a delegation valid that day), one certificate per convention, trust
+(workspace roots plus ``SignRequest.extra_trust``), revocation, the level and its
+timestamp authority (``SignRequest.level``/``timestamp_url``, else the convention
+type's, else the commune profile's ``signing``; default B-LTA, never downgraded).
 
 Rules: holders and guardians sign first, in any order among themselves; the commune's
 representative (key ``commune``) signs last. Each electronic signature becomes a new
 archived document (kind ``signed``) with its SHA-256, a ``signed`` event
-``{"signatory": key, ...}``, and moves the status generated → signing → signed.
-Every refusal raises before anything is written.
+``{"signatory": key, "cert_sha256": ..., "level": ...}``, and moves the status
+generated → signing → signed. Every refusal raises before anything is written.
 """
 
 from __future__ import annotations
