@@ -24,9 +24,9 @@ from pipeline.cli.common import (
 from pipeline.core.errors import InputError
 from pipeline.core.i18n import _, ngettext
 from pipeline.records.registry import is_valid_convention_id
+from pipeline.signatures.convention_check import verify_convention
 from pipeline.signatures.trust import load_roots
 from pipeline.signatures.verify import VerifyReport, verify_pdf
-from pipeline.signatures.workflow import verify_convention
 
 
 @contextmanager
