@@ -57,9 +57,6 @@ def test_each_version_verifies_with_us_and_with_pdfsig(
         assert len(seen) == n
         assert {e.validation for e in seen} == {"Signature is Valid."}
         assert [e.common_name for e in seen] == [name for _, name in ROLES[:n]]
-        trusted = subprocess.run(["pdfsig", "-nssdir", "", str(version)], capture_output=True,
-                                 text=True, check=False).stdout
-        assert "Signature is Valid." in trusted
 
 
 def test_every_signature_is_an_incremental_update_at_pdf_1_7(signed_chain: SignedChain) -> None:

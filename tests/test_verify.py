@@ -87,6 +87,13 @@ def _change_appearance(writer: IncrementalPdfFileWriter) -> None:
     writer.update_container(widget)
 
 
+def _need_appearances(writer: IncrementalPdfFileWriter) -> None:
+    """Ask viewers to redraw every field (and so forget the signed appearances)."""
+    form = writer.root["/AcroForm"]
+    form[generic.NameObject("/NeedAppearances")] = generic.BooleanObject(True)
+    writer.update_container(form)
+
+
 def test_untouched_final_version_is_ok(signed_chain: SignedChain, pki_server: PkiServer) -> None:
     report = verify_pdf(_final(signed_chain), roots=roots_of(pki_server.pki))
     assert report.ok and report.reasons == () and report.unsigned_fields == ()
@@ -111,7 +118,8 @@ def test_byte_flipped_inside_signed_range(signed_chain: SignedChain, pki_server:
     (_add_page_content, "page 1: its /Contents was changed"),
     (_add_visible_field, "a new field 'sig-montant' was added after a signature"),
     (_change_appearance, "existing objects were rewritten"),
-], ids=["page-content", "new-visible-field", "changed-appearance"])
+    (_need_appearances, "the form's /NeedAppearances was changed"),
+], ids=["page-content", "new-visible-field", "changed-appearance", "need-appearances"])
 def test_update_after_the_last_signature_is_refused(
     signed_chain: SignedChain, pki_server: PkiServer, tmp_path: Path, attack: object,
     reason: str,

@@ -139,6 +139,12 @@ def _compare(before: _Revision, after: _Revision, signed_field: str | None,
         if key not in free and not _same(old_root.raw_get(key) if key in old_root else None,
                                          new_root.raw_get(key) if key in new_root else None):
             problems.append(f"the document catalog's {key} was changed")
+    # The form: only its field list and signature flags may change.
+    if "/AcroForm" in old_root and "/AcroForm" in new_root:
+        old_form, new_form = old_root["/AcroForm"], new_root["/AcroForm"]
+        for key in ("/NeedAppearances", "/XFA", "/CO", "/DA", "/Q"):
+            if not _same(_raw(old_form, key), _raw(new_form, key)):
+                problems.append(f"the form's {key} was changed")
     # Fields: the same ones, plus only this revision's document timestamp.
     added = set(after.fields) - set(before.fields)
     removed = set(before.fields) - set(after.fields)
