@@ -61,71 +61,46 @@ demo: system venv
 	$(BIN)/fiftyfifty validate conventions/examples/* --report demo-out/validation.csv || test $$? -eq 1
 	@echo "== 2. Produce the conventions"
 	$(BIN)/fiftyfifty run conventions/examples/* --workspace $(DEMO_WS) --report demo-out/run-report.csv || test $$? -eq 1
-	@echo "== 3. A throw-away PKI, then every signatory of the skate-park convention signs, the mayor last"
-	@set -e; \
-	id=$$($(BIN)/fiftyfifty registry list --workspace $(DEMO_WS) --json | $(BIN)/python -c \
-	  'import json,sys; print(next(c["id"] for c in json.load(sys.stdin)["conventions"] if c["reference"]=="FF-2026-SKATEPARK"))'); \
-	$(BIN)/fiftyfifty registry show $$id --workspace $(DEMO_WS) --json | $(BIN)/python -c \
-	  'import json,sys; sys.stdout.write("".join("--role=%s=%s\0" % (s["key"], s["name"]) for s in json.load(sys.stdin)["signatories"]))' \
-	  | xargs -0 $(BIN)/fiftyfifty demo-pki demo-out/pki; \
-	export FF_DEMO_PASS="$$(cat demo-out/pki/PASSPHRASE.txt)"; \
-	for role in $$($(BIN)/fiftyfifty registry show $$id --workspace $(DEMO_WS) --json | $(BIN)/python -c \
-	  'import json,sys; print(" ".join(s["key"] for s in json.load(sys.stdin)["signatories"]))'); do \
-	  $(BIN)/fiftyfifty sign $$id --signatory $$role --pkcs12 demo-out/pki/$$role.p12 \
-	    --passphrase-env FF_DEMO_PASS --location Loos-en-Gohelle --workspace $(DEMO_WS); \
-	done; \
-	echo "== 4. Verify the signed convention against the demo CA"; \
-	$(BIN)/fiftyfifty verify $$id --trust demo-out/pki/ca.pem --workspace $(DEMO_WS)
-	@echo "== 5. Check the whole archive"
+	@echo "== 3. A throw-away PKI (certificates in the signatories' names, its root trusted by the workspace, its timestamp authority on 127.0.0.1); every signatory of the skate-park convention signs at B-LTA, the mayor last; verify"
+	$(BIN)/python bench/demo_sign.py $(DEMO_WS) FF-2026-SKATEPARK demo-out/pki
+	@echo "== 4. Check the whole archive"
 	$(BIN)/fiftyfifty archive verify --workspace $(DEMO_WS)
-	@echo "== 6. Hand the signed convention to the archive service (SEDA 2.1), publish the grants (SCDL), the yearly report"
-	@set -e; \
-	eval "$$($(BIN)/fiftyfifty registry list --workspace $(DEMO_WS) --json | $(BIN)/python -c \
-	  'import json,sys; c=next(c for c in json.load(sys.stdin)["conventions"] if c["reference"]=="FF-2026-SKATEPARK"); print("id=%s year=%s" % (c["id"], c["year"]))')"; \
-	$(BIN)/fiftyfifty archive export-seda $$id -o demo-out/transfert-seda.zip --archival-agency FRAD062 --workspace $(DEMO_WS); \
-	$(BIN)/fiftyfifty registry show $$id --workspace $(DEMO_WS) | grep -i "archives"; \
-	$(BIN)/fiftyfifty archive verify --workspace $(DEMO_WS); \
-	$(BIN)/fiftyfifty opendata subventions --year $$year -o demo-out/subventions-$$year.csv --siret 21620528000017 --workspace $(DEMO_WS); \
-	$(BIN)/fiftyfifty report --year $$year -o demo-out/rapport-$$year.pdf --html demo-out/rapport-$$year --workspace $(DEMO_WS)
-	@echo "== 6. Sign online: the server, an invitation, one holder signs in Chromium"
-	$(BIN)/python bench/web_demo.py $(DEMO_WS)
-	$(BIN)/fiftyfifty archive verify --workspace $(DEMO_WS)
-	@echo "Done: conventions in $(DEMO_WS)/archive, reports in demo-out/."
-	@echo "== 6. The registry as a clerk reads it: French amounts, dates and history"
+	@echo "== 5. The registry as a clerk reads it: French amounts, dates and history"
 	@set -e; id=$$($(BIN)/fiftyfifty registry list --workspace $(DEMO_WS) --json | $(BIN)/python -c \
 	  'import json,sys; print(next(c["id"] for c in json.load(sys.stdin)["conventions"] if c["reference"]=="FF-2026-SKATEPARK"))'); \
 	$(BIN)/fiftyfifty registry show $$id --workspace $(DEMO_WS)
-	@echo "== 7. A longer intake form (4 holders, 6 money lines), and the messages in English on request"
+	@echo "== 6. A longer intake form (4 holders, 6 money lines), and the messages in English on request"
 	$(BIN)/fiftyfifty intake-template --format xlsx --holders 4 --money-lines 6 -o demo-out/projets-4-porteurs.xlsx
 	$(BIN)/fiftyfifty --lang en validate conventions/examples/skatepark.json
-	@echo "== 6. One convention's whole life: draft, numbered, signed, works done, upkeep calendar"
+	@echo "== 7. One convention's whole life: draft, numbered, signed, works done, upkeep calendar"
 	@set -e; \
 	$(BIN)/python -c 'import json; d=json.load(open("conventions/examples/rural-paths.json")); d["reference"]="FF-2026-CHEMINS-B"; d["title"]="Chemins ruraux, seconde tranche"; json.dump(d, open("demo-out/chemins-b.json", "w"), ensure_ascii=False)'; \
 	$(BIN)/fiftyfifty run demo-out/chemins-b.json --draft --workspace $(DEMO_WS) --report demo-out/draft-report.csv; \
 	$(BIN)/fiftyfifty registry list --status draft --workspace $(DEMO_WS); \
 	$(BIN)/fiftyfifty run demo-out/chemins-b.json --workspace $(DEMO_WS) --report demo-out/run-b-report.csv; \
-	id=$$($(BIN)/fiftyfifty registry list --workspace $(DEMO_WS) --json | $(BIN)/python -c \
-	  'import json,sys; print(next(c["id"] for c in json.load(sys.stdin)["conventions"] if c["reference"]=="FF-2026-CHEMINS-B"))'); \
-	$(BIN)/fiftyfifty registry show $$id --workspace $(DEMO_WS) --json | $(BIN)/python -c \
-	  'import json,sys; sys.stdout.write("".join("--role=%s=%s\0" % (s["key"], s["name"]) for s in json.load(sys.stdin)["signatories"]))' \
-	  | xargs -0 $(BIN)/fiftyfifty demo-pki demo-out/pki-life; \
-	export FF_DEMO_PASS="$$(cat demo-out/pki-life/PASSPHRASE.txt)"; \
-	for role in $$($(BIN)/fiftyfifty registry show $$id --workspace $(DEMO_WS) --json | $(BIN)/python -c \
-	  'import json,sys; print(" ".join(s["key"] for s in json.load(sys.stdin)["signatories"]))'); do \
-	  $(BIN)/fiftyfifty sign $$id --signatory $$role --pkcs12 demo-out/pki-life/$$role.p12 \
-	    --passphrase-env FF_DEMO_PASS --location Loos-en-Gohelle --workspace $(DEMO_WS); \
-	done; \
+	id=$$($(BIN)/python bench/demo_sign.py $(DEMO_WS) FF-2026-CHEMINS-B demo-out/pki-life | tail -n 1); \
 	$(BIN)/fiftyfifty works start $$id --on 2027-03-01 --by "Service urbanisme" --workspace $(DEMO_WS); \
 	$(BIN)/fiftyfifty works done $$id --on 2027-06-30 --by "Service urbanisme" --workspace $(DEMO_WS); \
 	$(BIN)/fiftyfifty calendar -o demo-out/upkeep.ics --convention $$id --workspace $(DEMO_WS); \
 	$(BIN)/fiftyfifty due --within 730d --convention $$id --workspace $(DEMO_WS) || test $$? -eq 1; \
-	$(BIN)/fiftyfifty registry show $$id --workspace $(DEMO_WS) | sed -n '/^Chronologie\|^Timeline/,/^History/p'; \
 	$(BIN)/fiftyfifty archive verify --workspace $(DEMO_WS)
 	@echo "Upkeep calendar: demo-out/upkeep.ics (open it in Thunderbird or Outlook)."
-	@echo "== 6. A back-office account for the browser (password in demo-out/admin-password.txt)"
+	@echo "== 8. Hand the signed skate-park convention to the archive service (SEDA 2.1), publish the grants (SCDL), the yearly report"
+	@set -e; \
+	eval "$$($(BIN)/fiftyfifty registry list --workspace $(DEMO_WS) --json | $(BIN)/python -c \
+	  'import json,sys; c=next(c for c in json.load(sys.stdin)["conventions"] if c["reference"]=="FF-2026-SKATEPARK"); print("id=%s year=%s" % (c["id"], c["year"]))')"; \
+	$(BIN)/fiftyfifty archive export-seda $$id -o demo-out/transfert-seda.zip --archival-agency FRAD062 --workspace $(DEMO_WS); \
+	$(BIN)/fiftyfifty registry show $$id --workspace $(DEMO_WS) | grep -i "archives"; \
+	$(BIN)/fiftyfifty opendata subventions --year $$year -o demo-out/subventions-$$year.csv --siret 21620528000017 --workspace $(DEMO_WS); \
+	$(BIN)/fiftyfifty report --year $$year -o demo-out/rapport-$$year.pdf --html demo-out/rapport-$$year --workspace $(DEMO_WS)
+	@echo "== 9. Sign online: the server, an invitation, one holder signs in Chromium"
+	$(BIN)/python bench/web_demo.py $(DEMO_WS)
+	$(BIN)/fiftyfifty archive verify --workspace $(DEMO_WS)
+	@echo "== 10. A back-office account for the browser (password in demo-out/admin-password.txt)"
 	@$(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(12))' > demo-out/admin-password.txt
 	FF_DEMO_ADMIN_PASS="$$(cat demo-out/admin-password.txt)" $(BIN)/fiftyfifty users add admin --name "Administrateur de démonstration" --role admin --password-env FF_DEMO_ADMIN_PASS --workspace $(DEMO_WS)
 	$(BIN)/fiftyfifty users list --workspace $(DEMO_WS)
+	@echo "Done: conventions in $(DEMO_WS)/archive, reports in demo-out/."
 
 docs: venv
 	$(BIN)/python -m pipeline.cli.docs

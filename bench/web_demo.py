@@ -74,7 +74,7 @@ def main() -> None:
         f"base_url: http://127.0.0.1:{port}\n"
         f"smtp:\n  host: 127.0.0.1\n  port: {smtp_port}\n"
         "  sender: \"Mairie de Loos-en-Gohelle <conventions@example.org>\"\n"
-        "signing:\n  location: Loos-en-Gohelle\n", encoding="utf-8")
+        "signing:\n  location: Loos-en-Gohelle\n  level: B-B\n", encoding="utf-8")
     os.environ["FIFTYFIFTY_CA_PASSPHRASE"] = secrets.token_urlsafe(18)
     init_signing_ca(ws, "Loos-en-Gohelle", os.environ["FIFTYFIFTY_CA_PASSPHRASE"].encode())
     smtp = Controller(inbox, hostname="127.0.0.1", port=smtp_port)

@@ -57,7 +57,7 @@ _WHERE = {
     "sign_convention": "pipeline.signatures.workflow",
     "validate_files": "pipeline.api",
     "verify_archive": "pipeline.api",
-    "verify_convention": "pipeline.signatures.workflow",
+    "verify_convention": "pipeline.signatures.convention_check",
     "verify_pdf": "pipeline.signatures.verify",
 }
 
@@ -70,8 +70,9 @@ if TYPE_CHECKING:
     from pipeline.records.audit import AuditReport
     from pipeline.records.registry import Registry
     from pipeline.runner import RunOptions, RunSummary, run_batch
+    from pipeline.signatures.convention_check import verify_convention
     from pipeline.signatures.verify import verify_pdf
-    from pipeline.signatures.workflow import sign_convention, verify_convention
+    from pipeline.signatures.workflow import sign_convention
     from pipeline.validation.reports import Report
 
 

@@ -4,12 +4,13 @@ profile. Models only: loading the files is :mod:`pipeline.catalogue.loader`'s jo
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import field_validator, model_validator
+from pydantic import ConfigDict, field_validator, model_validator
 
-from schemas.base import Strict, Text, fr
+from schemas.base import Email, FrDate, Strict, Text, fr
 from schemas.parties import Commune
 
 
@@ -38,6 +39,39 @@ class Retention(Strict):
                                 "conservation", pattern=r"^(conservation|destruction|tri)$")
 
 
+SignatureLevel = Literal["B-B", "B-T", "B-LT", "B-LTA"]
+
+
+class SigningPolicy(Strict):
+    """How electronic signatures are made: PAdES level and timestamp authority."""
+
+    level: SignatureLevel | None = fr(
+        "Niveau de signature", "B-B, B-T (horodatée), B-LT (avec les preuves de validité) ou "
+        "B-LTA (avec un horodatage d'archivage, le défaut).", None)
+    timestamp_url: str | None = fr(
+        "Autorité d'horodatage", "Adresse http(s) du serveur d'horodatage RFC 3161.", None,
+        pattern=r"^https?://[^\s]{1,300}$")
+
+
+class Delegation(Strict):
+    """A deputy allowed to sign for the commune, by a delegation order (arrêté)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
+
+    name: Text = fr("Nom", "Prénom et nom de l'élu délégué.", max_length=120)
+    capacity: Text = fr("Qualité", "Ex. adjointe déléguée à la vie associative.", max_length=200)
+    valid_from: FrDate = fr("Du", "Premier jour de la délégation.", alias="from")
+    valid_to: FrDate | None = fr("Au", "Dernier jour (vide : sans fin).", None, alias="to")
+    scope: list[str] = fr("Types de conventions", "Identifiants des types couverts (vide : "
+                          "tous).", default_factory=list)
+    email: Email | None = fr("Courriel", "Adresse du certificat de l'élu.", None)
+
+    def covers(self, day: date, type_id: str) -> bool:
+        """The delegation is valid on ``day`` for conventions of ``type_id``."""
+        ended = self.valid_to is not None and day > self.valid_to
+        return self.valid_from <= day and not ended and (not self.scope or type_id in self.scope)
+
+
 class ConventionType(Strict):
     """A convention type of the catalogue (``conventions/<id>.yaml``)."""
 
@@ -54,6 +88,8 @@ class ConventionType(Strict):
         "représentants légaux, dans n'importe quel ordre entre eux) puis commune.",
         default_factory=lambda: ["holders", "commune"])
     retention: Retention = fr("Conservation", "Règles d'archivage.", default_factory=Retention)
+    signing: SigningPolicy = fr("Signature électronique", "Niveau et horodatage (sinon ceux "
+                                "du profil de la commune).", default_factory=SigningPolicy)
 
     @field_validator("number_format")
     @classmethod
@@ -87,6 +123,14 @@ class CommuneProfile(Strict):
     commune: Commune = fr("Commune", "Identité de la commune.")
     legal_basis: list[Text] = fr("Visas", "Visas communs à toutes les conventions.",
                                  default_factory=list)
+    representative_email: Email | None = fr(
+        "Courriel du maire", "Adresse figurant dans le certificat du maire.", None)
+    delegations: list[Delegation] = fr(
+        "Délégations de signature", "Adjoints habilités à signer pour la commune, avec les "
+        "dates de leur arrêté de délégation.", default_factory=list)
+    signing: SigningPolicy = fr("Signature électronique", "Niveau (défaut B-LTA) et "
+                                "autorité d'horodatage.", default_factory=SigningPolicy)
 
 
-__all__ = ["Bounds", "CommuneProfile", "ConventionType", "Retention"]
+__all__ = ["Bounds", "CommuneProfile", "ConventionType", "Delegation", "Retention",
+           "SignatureLevel", "SigningPolicy"]

@@ -12,6 +12,8 @@ from paths import PROJECT_ROOT
 
 from pipeline.catalogue.loader import Catalogue
 
+pytest_plugins = ["sign_fixtures"]  # session-wide local PKI and signed chain, built once
+
 EXAMPLES = PROJECT_ROOT / "conventions" / "examples"
 FIXED_NOW = datetime(2026, 11, 25, 10, 30, tzinfo=UTC)
 FIXED_TODAY = date(2026, 11, 25)

@@ -17,14 +17,13 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
-from sign_fixtures import ROLES, make_unsigned_pdf
+from sign_fixtures import ROLES, Pkcs12Set, make_unsigned_pdf
 
 from pipeline.catalogue.loader import Catalogue
 from pipeline.cli.sign_cmds import register as register_sign
 from pipeline.core.workspace import Workspace
 from pipeline.records.archive import store_documents
 from pipeline.records.registry import NewConvention, Registry
-from pipeline.signatures.demo_pki import DemoPki
 from pipeline.validation.validator import Validator, canonical_json, iter_validated
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "conventions" / "examples"
@@ -62,7 +61,7 @@ def _cli() -> click.Group:
     return group
 
 
-def build_signed_workspace(root: Path, catalogue: Catalogue, pki: DemoPki) -> SignedWorkspace:
+def build_signed_workspace(root: Path, catalogue: Catalogue, pki: Pkcs12Set) -> SignedWorkspace:
     """Register every example (JSON and CSV), sign those of ``SIGNED``."""
     ws = Workspace(root)
     ids: dict[str, str] = {}
@@ -91,17 +90,20 @@ def build_signed_workspace(root: Path, catalogue: Catalogue, pki: DemoPki) -> Si
     return SignedWorkspace(root, ids)
 
 
-def sign_all(root: Path, convention_id: str, pki: DemoPki) -> None:
+def sign_all(root: Path, convention_id: str, pki: Pkcs12Set) -> None:
     """Every demo signatory signs ``convention_id`` through ``fiftyfifty sign``."""
     env = {PASS_ENV: pki.passphrase.decode()}
+    runner = CliRunner(env=env)
+    trusted = runner.invoke(_cli(), ["trust", "add", str(pki.root), "--workspace", str(root)])
+    assert trusted.exit_code == 0, trusted.output
     for key, _ in ROLES:
-        result = CliRunner(env=env).invoke(_cli(), [
-            "sign", convention_id, "--signatory", key, "--pkcs12", str(pki.pkcs12_for(key)),
-            "--passphrase-env", PASS_ENV, "--workspace", str(root)])
+        result = runner.invoke(_cli(), [
+            "sign", convention_id, "--signatory", key, "--pkcs12", str(pki.p12(key)),
+            "--passphrase-env", PASS_ENV, "--level", "B-B", "--workspace", str(root)])
         assert result.exit_code == 0, result.output
 
 
-def add_signed_amendment(ws: Workspace, parent: str, pki: DemoPki) -> str:
+def add_signed_amendment(ws: Workspace, parent: str, pki: Pkcs12Set) -> str:
     """A signed amendment ``<parent>_A1`` registered beside ``parent``."""
     with Registry.open(ws.registry_path) as reg:
         row = reg.get(parent)
@@ -123,10 +125,10 @@ def add_signed_amendment(ws: Workspace, parent: str, pki: DemoPki) -> str:
 
 
 @pytest.fixture(scope="session")
-def signed_ws(tmp_path_factory: pytest.TempPathFactory, demo_pki: DemoPki) -> SignedWorkspace:
+def signed_ws(tmp_path_factory: pytest.TempPathFactory, p12_set: Pkcs12Set) -> SignedWorkspace:
     """The examples registered and signed, once per session (copy it before changing it)."""
     from paths import PROJECT_ROOT
 
     catalogue = Catalogue.load(PROJECT_ROOT / "conventions")
     return build_signed_workspace(tmp_path_factory.mktemp("exports") / "ws", catalogue,
-                                  demo_pki)
+                                  p12_set)

@@ -11,14 +11,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from export_fixtures import COMMUNE_SIRET, SignedWorkspace, signed_ws
-from sign_fixtures import demo_pki
 
 from pipeline.cli import main
 from pipeline.exports.opendata.scdl import table_schema
 from pipeline.records.registry import Registry
 from pipeline.validation.validator import Validator, iter_validated
 
-__all__ = ["demo_pki", "signed_ws"]  # fixtures, imported for pytest
+__all__ = ["signed_ws"]  # fixtures, imported for pytest
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "conventions" / "examples"
 
@@ -58,8 +57,8 @@ def test_csv_passes_the_table_schema(scdl: tuple[Path, dict[str, object]]) -> No
     assert paths["rnaBeneficiaire"] == "W623004512" and paths["idBeneficiaire"] == ""
     assert paths["montant"] == "30000.00"
     assert paths["nature"] == "aide en numéraire;aide en nature"
-    assert paths["conditionsVersement"] == "échelonné"
-    assert paths["datesPeriodeVersement"] == "2027-03-15/2027-06-30"
+    assert paths["conditionsVersement"] == "unique"  # one payment in the schedule
+    assert paths["datesPeriodeVersement"] == "2027-06-30"
     assert paths["idAttribuant"] == COMMUNE_SIRET
     assert paths["nomAttribuant"] == "Commune de Loos-en-Gohelle"
     assert all(len(r["objet"]) <= 256 for r in rows)

@@ -12,14 +12,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from export_fixtures import SignedWorkspace, signed_ws
-from sign_fixtures import demo_pki
 
 from pipeline.cli import main
 from pipeline.exports.report.figures import theme_of, year_figures
 from pipeline.exports.sources import load_sources, select_rows
 from pipeline.records.registry import Registry
 
-__all__ = ["demo_pki", "signed_ws"]  # fixtures, imported for pytest
+__all__ = ["signed_ws"]  # fixtures, imported for pytest
 
 CHARTS = 6
 

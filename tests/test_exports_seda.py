@@ -15,15 +15,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from export_fixtures import SignedWorkspace, add_signed_amendment, signed_ws
-from sign_fixtures import demo_pki
+from sign_fixtures import Pkcs12Set
 
 from pipeline.cli import main
 from pipeline.exports.seda import units
 from pipeline.exports.seda.schema import SEDA_NS, seda_schema, validate_manifest
 from pipeline.records.registry import Registry
-from pipeline.signatures.demo_pki import DemoPki
 
-__all__ = ["demo_pki", "signed_ws"]  # fixtures, imported for pytest
+__all__ = ["signed_ws"]  # fixtures, imported for pytest
 
 NS = {"s": SEDA_NS}
 AGENCY = "FRAD062"
@@ -216,11 +215,11 @@ def test_pdf_format_identification(tmp_path: Path, body: bytes, puid: str) -> No
     assert identify(path).puid == puid
 
 
-def test_amendment_is_a_child_unit(signed_ws: SignedWorkspace, demo_pki: DemoPki,
+def test_amendment_is_a_child_unit(signed_ws: SignedWorkspace, p12_set: Pkcs12Set,
                                    tmp_path: Path) -> None:
     ws = signed_ws.copy_to(tmp_path / "ws")
     parent = signed_ws.ids["FF-2026-SKATEPARK"]
-    amendment = add_signed_amendment(ws, parent, demo_pki)
+    amendment = add_signed_amendment(ws, parent, p12_set)
     assert amendment == f"{parent}_A1"
     out = tmp_path / "t.zip"
     code, stdout, err = _run("archive", "export-seda", "--status", "signed", "-o", str(out),

@@ -25,8 +25,11 @@ from pypdf import PdfReader
 from pipeline.cli import main
 from pipeline.core.workspace import Workspace
 from pipeline.records.audit import verify_archive
-from pipeline.signatures.demo_pki import create_demo_pki
-from pipeline.signatures.workflow import sign_convention
+from pipeline.signatures.credentials import Pkcs12Credential
+from pipeline.signatures.local_pki import pem
+from pipeline.signatures.pki_server import PkiServer
+from pipeline.signatures.trust import add_root
+from pipeline.signatures.workflow import SignRequest, sign_convention
 
 pytestmark = pytest.mark.libreoffice
 
@@ -43,17 +46,28 @@ def _verify_clean(ws: Path) -> None:
     assert report.valid, [p.to_dict() for p in report.problems]
 
 
-def _sign_all(ws: Path, cid: str, folder: Path) -> None:
+def _sign_all(ws: Path, cid: str, folder: Path, pki_server: PkiServer) -> None:
+    """Every signatory signs (B-B) with a PKCS#12 issued in their name by the local PKI,
+    whose root the workspace trusts; the files stay in ``folder`` for later steps."""
     shown = json.loads(cli("registry", "show", cid, "-w", str(ws), "--json").output)
     roles = [(s["key"], s["name"]) for s in shown["signatories"]]
-    pki = create_demo_pki(folder, roles)
-    for key, _name in roles:
-        sign_convention(Workspace(ws), cid, key, pkcs12=pki.pkcs12_for(key),
-                        passphrase=pki.passphrase, location="Loos-en-Gohelle")
+    pki = pki_server.pki
+    folder.mkdir(parents=True)
+    passphrase = b"life passphrase"
+    (folder / "PASSPHRASE.txt").write_text(passphrase.decode())
+    root = folder / "root.pem"
+    root.write_bytes(pem(pki.root.cert))
+    add_root(Workspace(ws), root, actor="test")
+    for key, name in roles:
+        (folder / f"{key}.p12").write_bytes(
+            pki.issue_signer(name).pkcs12(pki.chain, passphrase, key))
+        with Pkcs12Credential(folder / f"{key}.p12", passphrase).open() as opened:
+            sign_convention(Workspace(ws), SignRequest(cid, key, level="B-B",
+                                                       location="Loos-en-Gohelle"), opened)
 
 
 @pytest.fixture(scope="session")
-def base_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def base_ws(tmp_path_factory: pytest.TempPathFactory, pki_server: PkiServer) -> Path:
     """Drafts of the skate-park and of a new idea, then the three examples numbered;
     skate-park and rural paths signed by every signatory (real PAdES)."""
     root = tmp_path_factory.mktemp("life")
@@ -73,8 +87,8 @@ def base_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
         assert run.exit_code == 0, run.output
         ids = [c["id"] for c in json.loads(run.output)["conventions"]]
         assert ids == [SKATE, PATHS, SOLAR]
-        _sign_all(ws, SKATE, root / "pki-skate")
-        _sign_all(ws, PATHS, root / "pki-paths")
+        _sign_all(ws, SKATE, root / "pki-skate", pki_server)
+        _sign_all(ws, PATHS, root / "pki-paths", pki_server)
     finally:
         mp.undo()
     return ws
@@ -338,7 +352,7 @@ def test_amendment_states_each_change_is_signed_in_order_and_becomes_the_terms(
 
     def sign(key: str) -> Result:
         return cli("amendment", "sign", aid, "--signatory", key, "--pkcs12",
-                   str(pki / f"{key}.p12"), "--passphrase-env", "FF_PASS")
+                   str(pki / f"{key}.p12"), "--passphrase-env", "FF_PASS", "--level", "B-B")
 
     early = sign("commune")
     assert early.exit_code == 1 and "still awaits" in early.output

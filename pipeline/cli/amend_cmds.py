@@ -15,6 +15,7 @@ from pipeline.core.clock import today
 from pipeline.core.errors import InputError
 from pipeline.core.i18n import _
 from pipeline.lifecycle.amendments import AmendRequest, produce_amendment, sign_amendment
+from pipeline.signatures.pades import LEVELS
 
 
 @click.command("amend")
@@ -57,12 +58,15 @@ def amend_cmd(convention_id: str, source: Path, by: str | None, catalogue: str |
 @click.option("--passphrase-env", metavar="VAR", required=True,
               help="Environment variable holding the passphrase.")
 @click.option("--location", help="Place of signature.")
+@click.option("--level", type=click.Choice(LEVELS), default=None,
+              help="Signature level (default: the convention type's, else the commune's).")
+@click.option("--timestamp-url", default=None, help="Timestamp authority (B-T and above).")
 @by_option
 @workspace_option
 @json_option
 def amendment_sign_cmd(amendment_id: str, signatory: str, pkcs12: Path, passphrase_env: str,
-                       location: str | None, by: str | None, workspace: str | None,
-                       as_json: bool) -> None:
+                       location: str | None, level: str | None, timestamp_url: str | None,
+                       by: str | None, workspace: str | None, as_json: bool) -> None:
     """Sign an amendment, in the same signing order as the convention (commune last).
 
     \b
@@ -78,7 +82,8 @@ def amendment_sign_cmd(amendment_id: str, signatory: str, pkcs12: Path, passphra
         _day, author = resolve(None, by)
         result = sign_amendment(get_workspace(workspace), amendment_id, signatory,
                                 pkcs12=pkcs12, passphrase=value.encode("utf-8"), by=author,
-                                location=location)
+                                location=location, level=level,  # type: ignore[arg-type]
+                                timestamp_url=timestamp_url)
         if as_json:
             emit_json(result.__dict__)
             return

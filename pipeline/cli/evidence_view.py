@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import click
 
 from pipeline.core.i18n import _
 from pipeline.core.workspace import Workspace
 from pipeline.signatures.online.evidence import EvidenceCheck, verify_evidence
+from pipeline.signatures.trust import load_roots
 
 __all__ = ["check_archive_evidence", "print_evidence"]
 
@@ -29,8 +29,4 @@ def check_archive_evidence(ws: Workspace) -> list[EvidenceCheck]:
     """Every evidence file of the workspace against the workspace's trust roots."""
     if not ws.registry_path.is_file():
         return []
-    roots: list[Path] = []
-    if ws.trust_dir.is_dir():
-        roots = sorted(p for p in ws.trust_dir.iterdir()
-                       if p.suffix.lower() in _TRUST_SUFFIXES)
-    return verify_evidence(ws, None, roots)
+    return verify_evidence(ws, None, load_roots(ws))

@@ -36,8 +36,9 @@ from pipeline.lifecycle.changes import Change, by_article, compute_changes
 from pipeline.lifecycle.terms import convention_from_json, require
 from pipeline.records.archive import add_files, workspace_path
 from pipeline.records.registry import EVENT_AMENDMENT, Registry, is_valid_convention_id
-from pipeline.signatures.pades import sign_pdf_bytes
-from pipeline.signatures.workflow import signing_group, signing_order
+from pipeline.signatures.credentials import Pkcs12Credential
+from pipeline.signatures.pades import FieldSignature, Level, sign_pdf_bytes
+from pipeline.signatures.workflow import SignRequest, signing_group, signing_order, signing_policy
 from pipeline.validation.validator import Validator, canonical_json, iter_validated
 from schemas import Convention
 
@@ -220,8 +221,9 @@ class AmendmentSignature:
 
 
 def sign_amendment(ws: Workspace, amendment_id: str, signatory: str, *, pkcs12: Path,
-                   passphrase: bytes, by: str, location: str | None = None
-                   ) -> AmendmentSignature:
+                   passphrase: bytes, by: str, location: str | None = None,
+                   level: Level | None = None, timestamp_url: str | None = None,
+                   extra_trust: tuple[Path, ...] = ()) -> AmendmentSignature:
     """Sign an amendment for ``signatory`` in the convention's signing order."""
     with Registry.open(ws.registry_path, create=False) as reg:
         a = get_amendment(reg, amendment_id)
@@ -245,11 +247,16 @@ def sign_amendment(ws: Workspace, amendment_id: str, signatory: str, *, pkcs12: 
             raise SigningError(_("{id} still awaits {keys} before {key}.").format(
                 id=a.id, keys=", ".join(waiting), key=signatory))
         source = _latest_pdf(reg, a)
-        signed, name, moment, level, _warnings = sign_pdf_bytes(
-            workspace_path(ws, source).read_bytes(), field=field_name(signatory),
-            pkcs12=pkcs12, passphrase=passphrase, name_hint=str(entry.get("name") or ""),
-            capacity=str(entry.get("capacity") or ""), reason=f"Signature de l'avenant {a.id}",
-            location=location)
+        policy = signing_policy(ws, row.type_id, SignRequest(
+            row.id, signatory, level=level, timestamp_url=timestamp_url,
+            extra_trust=extra_trust))
+        with Pkcs12Credential(pkcs12, passphrase).open() as opened:
+            result = sign_pdf_bytes(workspace_path(ws, source).read_bytes(), FieldSignature(
+                field=field_name(signatory), capacity=str(entry.get("capacity") or ""),
+                reason=f"Signature de l'avenant {a.id}", location=location,
+                certify=not done), opened, policy)
+        signed, name, moment, level = (result.data, result.signer, result.signed_at,
+                                       result.level)
         with reg.transaction():
             count = len(done) + 1
             (stored,) = add_files(ws, reg, row.id, row.version, [

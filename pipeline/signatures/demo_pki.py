@@ -1,9 +1,13 @@
 """A throw-away certificate authority for demonstrations and tests.
 
-``create_demo_pki`` writes, into one folder, a self-signed CA whose name says loudly that
-it is a demo, one PKCS#12 file per signatory role (``holder-1.p12``, ``commune.p12``, …),
-the CA certificate as PEM (to pass to ``verify --trust``) and the passphrase of every
-PKCS#12 in ``PASSPHRASE.txt``. Every file is readable by its owner only (0600).
+``create_demo_pki`` writes, into one folder, a :class:`~pipeline.signatures.local_pki.
+LocalPki` (root and intermediate CA whose names say loudly that they are a demo, a
+timestamp authority and an OCSP responder, saved under ``ca/``), one PKCS#12 file per
+signatory role (``holder-1.p12``, ``commune.p12``, …) whose certificate carries the
+signatory's name, the root certificate as PEM (``ca.pem``, for ``trust add``) and the
+passphrase of every PKCS#12 in ``PASSPHRASE.txt``. Private files are 0600. The
+certificates name OCSP/CRL URLs on ``http://127.0.0.1:PORT``, served by
+``fiftyfifty demo-pki-serve DIR``.
 
 Nothing here is fit for real signatures: the keys sit on disk next to their passphrase.
 """
@@ -18,20 +22,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
-
 from pipeline.core.errors import InputError
+from pipeline.signatures.local_pki import ROOT_NAME, LocalPki, pem
+from pipeline.signatures.pki_server import free_port
 
-CA_NAME = "fiftyfifty DEMO CA — NOT FOR REAL USE"
+CA_NAME = ROOT_NAME
 """Common name of the demo CA, shown by every PDF reader that inspects a signature."""
-DEMO_ORGANISATION = "fiftyfifty DEMO — NOT FOR REAL USE"
 CA_FILE = "ca.pem"
 PASSPHRASE_FILE = "PASSPHRASE.txt"  # noqa: S105 - a file name, not a secret
 README_FILE = "README.txt"
+PKI_DIR = "ca"
 _KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
 
@@ -53,6 +53,8 @@ class DemoPki:
 
     directory: Path
     """Folder holding every file below."""
+    base_url: str
+    """Where ``demo-pki-serve`` answers (TSA at ``/tsa``, OCSP, CRLs)."""
     ca_cert: Path
     """The CA certificate (PEM), to use as a trust root."""
     passphrase_file: Path
@@ -68,22 +70,6 @@ class DemoPki:
             if role.key == key:
                 return role.pkcs12
         raise KeyError(key)
-
-
-def _name(common_name: str) -> x509.Name:
-    return x509.Name([
-        x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, DEMO_ORGANISATION),
-        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-    ])
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    """Create ``path`` readable by its owner only, whatever the umask."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.chmod(path, 0o600)
 
 
 def _check_roles(roles: Sequence[tuple[str, str]]) -> None:
@@ -103,69 +89,12 @@ def _check_roles(roles: Sequence[tuple[str, str]]) -> None:
         seen.add(key)
 
 
-def _make_ca(
-    not_before: datetime, not_after: datetime
-) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = _name(CA_NAME)
-    public = key.public_key()
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(public)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=False, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                crl_sign=True, encipher_only=False, decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    return key, cert
-
-
-def _make_leaf(
-    ca_key: ec.EllipticCurvePrivateKey,
-    ca_cert: x509.Certificate,
-    common_name: str,
-    not_before: datetime,
-    not_after: datetime,
-) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    public = key.public_key()
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(common_name))
-        .issuer_name(ca_cert.subject)
-        .public_key(public)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True, content_commitment=True, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                crl_sign=False, encipher_only=False, decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    return key, cert
+def _write_private(path: Path, data: bytes) -> None:
+    """Create ``path`` readable by its owner only, whatever the umask."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.chmod(path, 0o600)
 
 
 def create_demo_pki(
@@ -174,6 +103,7 @@ def create_demo_pki(
     *,
     not_before: datetime | None = None,
     not_after: datetime | None = None,
+    port: int | None = None,
 ) -> DemoPki:
     """Write a demo CA and one PKCS#12 per ``(key, common_name)`` role into ``directory``.
 
@@ -189,7 +119,8 @@ def create_demo_pki(
     if end <= start:
         raise InputError("The certificates' validity ends before it starts.")
     directory = Path(directory)
-    targets = [directory / CA_FILE, directory / PASSPHRASE_FILE, directory / README_FILE]
+    targets = [directory / CA_FILE, directory / PASSPHRASE_FILE, directory / README_FILE,
+               directory / PKI_DIR]
     targets += [directory / f"{key}.p12" for key, _ in roles]
     taken = [p.name for p in targets if p.exists()]
     if taken:
@@ -199,21 +130,18 @@ def create_demo_pki(
         )
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
 
-    ca_key, ca_cert = _make_ca(start - timedelta(days=1), end + timedelta(days=1))
+    pki = LocalPki.create(f"http://127.0.0.1:{port or free_port()}")
+    pki.save(directory / PKI_DIR)
     passphrase = secrets.token_urlsafe(18).encode("ascii")
-    encryption = serialization.BestAvailableEncryption(passphrase)
     credentials: list[RoleCredential] = []
     for key, common_name in roles:
-        leaf_key, leaf_cert = _make_leaf(ca_key, ca_cert, common_name, start, end)
-        blob = pkcs12.serialize_key_and_certificates(
-            key.encode("ascii"), leaf_key, leaf_cert, [ca_cert], encryption
-        )
+        issued = pki.issue_signer(common_name, not_before=start, not_after=end)
         path = directory / f"{key}.p12"
-        _write_private(path, blob)
+        _write_private(path, issued.pkcs12(pki.chain, passphrase, key))
         credentials.append(RoleCredential(key=key, common_name=common_name, pkcs12=path))
 
     ca_path = directory / CA_FILE
-    _write_private(ca_path, ca_cert.public_bytes(serialization.Encoding.PEM))
+    _write_private(ca_path, pem(pki.root.cert))
     pass_path = directory / PASSPHRASE_FILE
     _write_private(pass_path, passphrase + b"\n")
     _write_private(
@@ -222,17 +150,28 @@ def create_demo_pki(
             f"{CA_NAME}\n\n"
             "Throw-away keys for demonstrations and tests. Never use them to sign a real\n"
             "convention: anyone who reads this folder can sign in these names.\n"
-            f"{CA_FILE}: the CA certificate (fiftyfifty verify --trust {CA_FILE}).\n"
+            f"{CA_FILE}: the root certificate (fiftyfifty trust add {CA_FILE}).\n"
+            f"{PKI_DIR}/: the CAs' keys; 'fiftyfifty demo-pki-serve' serves their TSA, OCSP "
+            f"and CRLs on {pki.base_url}.\n"
             f"{PASSPHRASE_FILE}: the passphrase of every .p12 file.\n"
         ).encode(),
     )
     return DemoPki(
         directory=directory,
+        base_url=pki.base_url,
         ca_cert=ca_path,
         passphrase_file=pass_path,
         passphrase=passphrase,
         roles=tuple(credentials),
     )
+
+
+def load_demo_pki(directory: Path) -> LocalPki:
+    """The CAs saved by :func:`create_demo_pki` in ``directory`` (to serve them)."""
+    folder = Path(directory) / PKI_DIR
+    if not (folder / "pki.json").is_file():
+        raise InputError(f"{directory} holds no demo PKI (run 'fiftyfifty demo-pki' first).")
+    return LocalPki.load(folder)
 
 
 def read_passphrase(path: Path) -> bytes:
@@ -245,5 +184,6 @@ __all__ = [
     "DemoPki",
     "RoleCredential",
     "create_demo_pki",
+    "load_demo_pki",
     "read_passphrase",
 ]

@@ -1,117 +1,208 @@
-"""Sign a PDF into one of its empty signature fields (PAdES baseline B-B, or B-T).
+"""Sign a PDF into one of its empty signature fields at a PAdES baseline level.
 
-The signature is appended as an incremental update, so every earlier signature stays
-valid. Its visible appearance shows the signer's name (from the certificate), the
-signatory's capacity and the date, in an embedded DejaVu Sans so accents render.
+Levels: ``B-B`` (signature only), ``B-T`` (plus a timestamp from a timestamp authority),
+``B-LT`` (plus every certificate and OCSP/CRL answer needed to validate it later, in the
+document security store), ``B-LTA`` (plus a document timestamp after the signature, so
+the whole can be re-validated after the certificates expire). A level is never lowered
+silently: an unreachable or untrusted timestamp authority refuses the signature.
 
-Everything that can refuse a signature is checked before a byte is written: the PKCS#12
-and its passphrase, the certificate's validity at the signing time, the field (it must
-exist and be empty). A refusal raises :class:`~pipeline.core.errors.SigningError` and leaves
-the destination untouched.
+Before a byte is written: the certificate is valid now, chains to a trust root, has a
+signing key usage, is not revoked (OCSP or CRL from its own URLs); the field exists and
+is empty. After signing in memory, the new file is checked (timestamp trusted, PDF/A-2b
+kept when the source declared it) before it is returned. The first signature certifies the document
+(DocMDP, form filling allowed), so later expected signatures stay valid.
+
+The file keeps PDF 1.7 (PDF/A-2b): pyHanko would raise an EC-key signature to PDF 2.0.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import io
-import os
+import logging
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils.form_tools import annot_width_height, get_single_field_annot
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.writer import BasePdfFileWriter
 from pyhanko.sign import fields, signers
-from pyhanko.sign.general import SigningError as HankoSigningError
+from pyhanko.sign.fields import MDPPerm
 from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
-from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
-from pyhanko.stamp import StaticStampStyle
+from pyhanko.sign.timestamps import HTTPTimeStamper
+from pyhanko.sign.validation import async_validate_pdf_signature
+from pyhanko_certvalidator import CertificateValidator, ValidationContext
+from pyhanko_certvalidator.errors import (
+    InvalidCertificateError,
+    PathBuildingError,
+    PathValidationError,
+    RevokedError,
+)
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
 
-from pipeline.core.errors import InputError, SigningError
+from pipeline.core.errors import ConfigError, SigningError
+from pipeline.core.i18n import _
 from pipeline.signatures.appearance import appearance_text, render_appearance_pdf, stamp_style
+from pipeline.signatures.credentials import OpenedSigner
+from pipeline.signatures.pdfa import declares_pdfa, pdfa_problems
 
+log = logging.getLogger(__name__)
+Level = Literal["B-B", "B-T", "B-LT", "B-LTA"]
+LEVELS: tuple[Level, ...] = get_args(Level)
 TIMESTAMP_TIMEOUT = 10
-"""Seconds to wait for a timestamp authority before signing without a timestamp."""
+_SKEW = timedelta(minutes=10)
+"""Seconds to wait for a timestamp authority or a revocation server."""
 
-Level = Literal["B-B", "B-T"]
+
+class TimestampError(SigningError):
+    """The timestamp authority did not answer, or is not trusted: nothing was written."""
+
+    exit_code = 3
+
+
+def level_rank(level: str) -> int:
+    """0 for B-B … 3 for B-LTA."""
+    return LEVELS.index(level)  # type: ignore[arg-type,unused-ignore]
 
 
 @dataclass(frozen=True)
-class SignResult:
-    """What :func:`sign_pdf` produced."""
+class SigningPolicy:
+    """The level asked for, where timestamps come from, and which roots are trusted."""
 
-    path: Path
-    """The signed PDF (the destination)."""
-    field: str
-    """The signature field that now holds the signature."""
-    signer: str
-    """Signer's name as shown in the appearance (the certificate's common name)."""
-    capacity: str
-    """The signatory's capacity shown under the name."""
-    signed_at: datetime
-    """Signing time claimed in the signature (``/M``) and shown in the appearance."""
     level: Level
-    """PAdES baseline level reached: B-B, or B-T when a timestamp was obtained."""
-    sha256: str
-    """Hex SHA-256 of the signed file."""
-    size: int
-    """Size of the signed file in bytes."""
+    timestamp_url: str | None
+    trust_roots: tuple[Any, ...]
+    """asn1crypto certificates (see :func:`pipeline.signatures.trust.load_roots`)."""
+
+    def check(self) -> None:
+        """A timestamped level needs a timestamp authority: say how to set one."""
+        if level_rank(self.level) >= 1 and not self.timestamp_url:
+            raise ConfigError(
+                _("Level {level} needs a timestamp authority and none is configured.").format(
+                    level=self.level),
+                hint=_("Set signing.timestamp_url in conventions/commune.yaml (or the "
+                       "convention type), pass --timestamp-url URL, or sign at --level B-B "
+                       "explicitly."))
+        if not self.trust_roots:
+            raise SigningError(
+                _("No trust root: a signature is accepted only from a certificate that "
+                  "chains to a root of the workspace."),
+                hint=_("Add the certification authority with 'fiftyfifty trust add CA.pem'."))
+
+
+@dataclass(frozen=True)
+class FieldSignature:
+    """One signature to put into one field."""
+
+    field: str
+    capacity: str
+    """The signatory's capacity, shown under the name in the appearance."""
+    reason: str | None = None
+    location: str | None = None
+    certify: bool = False
+    """First signature of the document: certify it (DocMDP, form filling allowed)."""
+    when: datetime | None = None
+    """Signing time claimed (default: now)."""
+    appearance: Callable[[float, float], bytes] | None = None
+    """Draws the one-page appearance PDF from the field's width and height, instead of
+    the standard text (online signing)."""
+
+
+@dataclass(frozen=True)
+class SignedBytes:
+    """What :func:`sign_pdf_bytes` produced."""
+
+    data: bytes
+    signer: str
+    signed_at: datetime
+    level: Level
     warnings: tuple[str, ...] = ()
-    """Non-fatal problems (an unreachable timestamp authority)."""
 
 
-def load_credential(
-    pkcs12_path: Path, passphrase: bytes, *, when: datetime, name_hint: str | None = None
-) -> tuple[signers.SimpleSigner, str]:
-    """Open a PKCS#12, check its certificate is valid at ``when``; return signer and name.
+def _asn1(cert: x509.Certificate) -> Any:
+    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
-    Raises :class:`SigningError` for a wrong passphrase, an unreadable file, or a
-    certificate that has expired or is not yet valid at ``when``.
-    """
-    path = Path(pkcs12_path)
+
+def _has_revocation_source(cert: x509.Certificate) -> bool:
+    for ext_type in (x509.AuthorityInformationAccess, x509.CRLDistributionPoints):
+        try:
+            cert.extensions.get_extension_for_class(ext_type)
+            return True
+        except x509.ExtensionNotFound:
+            continue
+    return False
+
+
+def validation_context(policy: SigningPolicy, moment: datetime, *, fetch: bool,
+                       backend: AIOHttpFetcherBackend | None = None,
+                       extra: tuple[x509.Certificate, ...] = ()) -> ValidationContext:
+    """pyHanko's context: the policy's roots, revocation checked online when ``fetch``."""
+    return ValidationContext(
+        trust_roots=list(policy.trust_roots), other_certs=[_asn1(c) for c in extra],
+        allow_fetching=fetch, revocation_mode="hard-fail" if fetch else "soft-fail",
+        moment=moment.astimezone(UTC), retroactive_revinfo=not fetch,
+        fetcher_backend=backend,
+    )
+
+
+async def check_certificate(opened: OpenedSigner, policy: SigningPolicy, moment: datetime,
+                            backend: AIOHttpFetcherBackend) -> list[str]:
+    """Refuse an expired, untrusted, revoked or non-signing certificate; return warnings."""
+    cert, name = opened.cert, opened.common_name or opened.source
+    if cert.not_valid_after_utc < moment:
+        raise SigningError(f"The certificate of {name} expired on "
+                           f"{cert.not_valid_after_utc:%Y-%m-%d}; it cannot sign any more.")
+    if cert.not_valid_before_utc > moment:
+        raise SigningError(f"The certificate of {name} is not valid before "
+                           f"{cert.not_valid_before_utc:%Y-%m-%d}.")
+    warnings: list[str] = []
+    has_source = _has_revocation_source(cert)
+    if not has_source:
+        if level_rank(policy.level) >= 2:
+            raise SigningError(
+                f"The certificate of {name} names no revocation source (OCSP or CRL): it "
+                f"cannot sign at {policy.level}; use B-T or B-B.")
+        warnings.append(f"The certificate of {name} names no revocation source: its "
+                        "revocation could not be checked.")
+    context = validation_context(policy, moment, fetch=has_source, backend=backend,
+                                 extra=opened.chain)
+    validator = CertificateValidator(
+        _asn1(cert), intermediate_certs=[_asn1(c) for c in opened.chain],
+        validation_context=context)
     try:
-        blob = path.read_bytes()
-    except OSError as exc:
-        raise SigningError(f"Cannot read the PKCS#12 file {path}: {exc.strerror}.") from exc
-    try:
-        key, cert, _chain = pkcs12.load_key_and_certificates(blob, passphrase)
-    except ValueError as exc:
+        await validator.async_validate_usage(  # type: ignore[no-untyped-call]
+            {"non_repudiation"})
+    except RevokedError as exc:
+        raise SigningError(_("The certificate of {name} is REVOKED: {why}").format(
+            name=name, why=exc)) from exc
+    except PathBuildingError as exc:
         raise SigningError(
-            f"Cannot open {path.name}: wrong passphrase, or not a PKCS#12 file."
+            _("The certificate of {name} does not chain to a trusted root of the "
+              "workspace.").format(name=name),
+            hint=_("Add its certification authority with 'fiftyfifty trust add CA.pem'."),
         ) from exc
-    if key is None or cert is None:
-        raise SigningError(f"{path.name} holds no private key with its certificate.")
-    if cert.not_valid_after_utc < when:
+    except InvalidCertificateError as exc:
+        raise SigningError(f"The certificate of {name} cannot sign: {exc}") from exc
+    except PathValidationError as exc:
         raise SigningError(
-            f"The certificate in {path.name} expired on "
-            f"{cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC; it cannot sign any more."
-        )
-    if cert.not_valid_before_utc > when:
-        raise SigningError(
-            f"The certificate in {path.name} is not valid before "
-            f"{cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC."
-        )
-    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    common_name = str(names[0].value) if names else ""
-    name = common_name or (name_hint or "").strip()
-    if not name:
-        raise SigningError(f"The certificate in {path.name} carries no signer name (CN).")
-    try:
-        signer = signers.SimpleSigner.load_pkcs12_data(blob, other_certs=[], passphrase=passphrase)
-    except ValueError as exc:  # pragma: no cover - cryptography accepted it above
-        raise SigningError(f"pyHanko cannot use {path.name}: {exc}") from exc
-    return signer, name
+            f"The certificate of {name} does not chain to a trusted root of the workspace "
+            f"({exc}).",
+            hint="Add its certification authority with 'fiftyfifty trust add CA.pem'.",
+        ) from exc
+    return warnings
 
 
-def _check_field(data: bytes, field: str) -> tuple[float, float]:
+def check_field(data: bytes, field: str) -> tuple[float, float]:
     """Refuse a missing or already filled field; return the field's width and height."""
     try:
         reader = PdfFileReader(io.BytesIO(data))
@@ -134,171 +225,136 @@ def _check_field(data: bytes, field: str) -> tuple[float, float]:
     raise SigningError(f"The document has no signature field {field!r} (fields: {known}).")
 
 
-async def _sign(
-    data: bytes,
-    meta: signers.PdfSignatureMetadata,
-    signer: signers.SimpleSigner,
-    name: str,
-    style: StaticStampStyle,
-    timestamper: HTTPTimeStamper | None,
-    when: datetime,
-) -> bytes:
-    """pyHanko's signing steps, with the signing time fixed to ``when``."""
-    pdf_signer = signers.PdfSigner(meta, signer, timestamper=timestamper, stamp_style=style)
+class _Pdf17Signer(signers.PdfSigner):
+    """pyHanko's signer, keeping PDF 1.7 with the ESIC extension (PDF/A-2 allows no 2.0)."""
+
+    def register_extensions(self, pdf_out: BasePdfFileWriter, *, md_algorithm: str) -> None:
+        pdf_out.ensure_output_version(version=(1, 7))  # type: ignore[no-untyped-call]
+        if pdf_out.output_version < (2, 0):
+            from pyhanko.sign.signers import constants as pdf_constants
+
+            pdf_out.register_extension(pdf_constants.ESIC_EXTENSION_1)
+
+
+async def _sign(data: bytes, meta: signers.PdfSignatureMetadata, opened: OpenedSigner,
+                name: str, style: Any, stamper: HTTPTimeStamper | None,
+                when: datetime) -> bytes:
+    pdf_signer = _Pdf17Signer(meta, opened.signer, timestamper=stamper, stamp_style=style)
     writer = IncrementalPdfFileWriter(io.BytesIO(data))
     session = pdf_signer.init_signing_session(writer, existing_fields_only=True)
     session.system_time = when
     info = await session.perform_presign_validation(writer)
     reserved = await session.estimate_signature_container_size(info, tight=False)
     tbs = session.prepare_tbs_document(
-        validation_info=info, bytes_reserved=reserved,
-        appearance_text_params={"signer": name},
-    )
+        validation_info=info, bytes_reserved=reserved, appearance_text_params={"signer": name})
     digest, output = tbs.digest_tbs_document(output=io.BytesIO())
     post = await tbs.perform_signature(
         document_digest=digest.document_digest,
-        pdf_cms_signed_attrs=PdfCMSSignedAttributes(signing_time=when),
-    )
+        pdf_cms_signed_attrs=PdfCMSSignedAttributes(signing_time=when))
     await post.post_signature_processing(output)
     result: Any = output
     return bytes(result.getvalue())
 
 
-def _is_timestamp_failure(exc: BaseException) -> bool:
+def _timestamp_problem(exc: BaseException) -> bool:
     seen: BaseException | None = exc
     while seen is not None:
-        if isinstance(seen, TimestampRequestError | OSError | asyncio.TimeoutError):
+        text = f"{type(seen).__module__}.{type(seen).__name__}"
+        if "Timestamp" in text or isinstance(seen, OSError | asyncio.TimeoutError):
             return True
         seen = seen.__cause__ or seen.__context__
     return False
 
 
-def _sign_with_fallback(
-    data: bytes,
-    meta: signers.PdfSignatureMetadata,
-    signer: signers.SimpleSigner,
-    name: str,
-    style: StaticStampStyle,
-    timestamp_url: str | None,
-    moment: datetime,
-) -> tuple[bytes, Level, tuple[str, ...]]:
-    """Sign with a timestamp when one was asked for and answers; else without."""
-    warnings: list[str] = []
-    if timestamp_url:
-        stamper = HTTPTimeStamper(timestamp_url, timeout=TIMESTAMP_TIMEOUT)
-        try:
-            signed = asyncio.run(_sign(data, meta, signer, name, style, stamper, moment))
-            return signed, "B-T", ()
-        except Exception as exc:
-            if not _is_timestamp_failure(exc):
-                raise SigningError(f"pyHanko refused to sign: {exc}") from exc
-            warnings.append(
-                f"Timestamp authority {timestamp_url} unreachable ({exc}); "
-                "signed without a timestamp (PAdES B-B)."
-            )
+async def _check_timestamp(signed: bytes, field: str, policy: SigningPolicy,
+                           moment: datetime) -> None:
+    """Refuse a signature whose timestamp does not chain to a trust root."""
+    reader = PdfFileReader(io.BytesIO(signed))
+    embedded = next(s for s in reader.embedded_regular_signatures if s.field_name == field)
+    context = validation_context(policy, datetime.now(UTC), fetch=False)
+    status = await async_validate_pdf_signature(
+        embedded, signer_validation_context=context, ts_validation_context=context,
+        skip_diff=True)
+    stamp = status.timestamp_validity
+    if stamp is None or not stamp.trusted:
+        raise TimestampError(
+            _("The timestamp authority {url} is not trusted (its certificate does not chain "
+              "to a root of the workspace); nothing was signed.").format(
+                  url=policy.timestamp_url),
+            hint=_("Add its certification authority with 'fiftyfifty trust add CA.pem'."))
+    if abs((stamp.timestamp - moment).total_seconds()) > 600 and moment > datetime.now(
+            UTC) - _SKEW:
+        raise TimestampError(f"The timestamp authority {policy.timestamp_url} gives "
+                             f"{stamp.timestamp:%Y-%m-%d %H:%M} UTC, far from now: refused.")
+
+
+async def _check_and_sign(data: bytes, spec: FieldSignature, opened: OpenedSigner,
+                         policy: SigningPolicy, moment: datetime) -> SignedBytes:
+    backend = AIOHttpFetcherBackend(per_request_timeout=TIMESTAMP_TIMEOUT)
+    session = LazySession()  # type: ignore[no-untyped-call]
     try:
-        signed = asyncio.run(_sign(data, meta, signer, name, style, None, moment))
-    except (HankoSigningError, PdfError) as exc:
-        raise SigningError(f"pyHanko refused to sign: {exc}") from exc
-    return signed, "B-B", tuple(warnings)
-
-
-def sign_pdf_bytes(
-    data: bytes,
-    *,
-    field: str,
-    pkcs12: Path,
-    passphrase: bytes,
-    name_hint: str | None = None,
-    capacity: str,
-    reason: str | None = None,
-    location: str | None = None,
-    timestamp_url: str | None = None,
-    when: datetime | None = None,
-    appearance: Callable[[float, float], bytes] | None = None,
-) -> tuple[bytes, str, datetime, Level, tuple[str, ...]]:
-    """Sign ``data`` in memory; return (signed bytes, signer name, time, level, warnings).
-
-    ``appearance`` (hook for online signing) draws the field's one-page appearance PDF
-    from the field's width and height, instead of the standard text."""
-    moment = (when or datetime.now(UTC)).astimezone()
-    signer, name = load_credential(pkcs12, passphrase, when=moment, name_hint=name_hint)
-    box = _check_field(data, field)
-    meta = signers.PdfSignatureMetadata(
-        field_name=field,
-        md_algorithm="sha256",
-        subfilter=fields.SigSeedSubFilter.PADES,
-        reason=reason,
-        location=location,
-        name=name,
-    )
-    text = appearance_text(name, capacity, moment, place=location)
-    with tempfile.TemporaryDirectory(prefix="fiftyfifty-sig-") as tmp:
-        picture = Path(tmp) / "appearance.pdf"
-        picture.write_bytes(appearance(*box) if appearance else render_appearance_pdf(text, *box))
-        signed, level, warnings = _sign_with_fallback(
-            data, meta, signer, name, stamp_style(picture), timestamp_url, moment
+        warnings = await check_certificate(opened, policy, moment, backend)
+        name = opened.common_name or opened.source
+        box = check_field(data, spec.field)
+        rank = level_rank(policy.level)
+        stamper = (HTTPTimeStamper(policy.timestamp_url, timeout=TIMESTAMP_TIMEOUT,
+                                   session=session)
+                   if rank >= 1 and policy.timestamp_url else None)
+        meta = signers.PdfSignatureMetadata(
+            field_name=spec.field, md_algorithm="sha256",
+            subfilter=fields.SigSeedSubFilter.PADES, reason=spec.reason,
+            location=spec.location, name=name, certify=spec.certify,
+            docmdp_permissions=MDPPerm.FILL_FORMS,
+            embed_validation_info=rank >= 2, use_pades_lta=rank >= 3,
+            validation_context=(validation_context(policy, moment, fetch=True,
+                                                   backend=backend, extra=opened.chain)
+                                if rank >= 2 else None),
         )
-    return signed, name, moment, level, tuple(warnings)
-
-
-def _write_new(dst: Path, data: bytes) -> None:
-    """Write ``dst`` through a synced temporary file; refuse to replace a file."""
-    if dst.exists():
-        raise SigningError(f"{dst} already exists; a signed document is never overwritten.")
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".part", dir=dst.parent)
-    try:
-        os.chmod(tmp, 0o644)  # an ordinary document, not a secret
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.link(tmp, dst)  # fails instead of replacing a file created meanwhile
+        text = appearance_text(name, spec.capacity, moment, place=spec.location)
+        with tempfile.TemporaryDirectory(prefix="fiftyfifty-sig-") as tmp:
+            picture = Path(tmp) / "appearance.pdf"
+            picture.write_bytes(spec.appearance(*box) if spec.appearance
+                                else render_appearance_pdf(text, *box))
+            try:
+                signed = await _sign(data, meta, opened, name, stamp_style(picture),
+                                     stamper, moment)
+            except (SigningError, ConfigError):
+                raise
+            except Exception as exc:
+                if stamper is not None and _timestamp_problem(exc):
+                    raise TimestampError(_(
+                        "The timestamp authority {url} did not answer ({why}); nothing was "
+                        "signed (level {level} asked).").format(
+                            url=policy.timestamp_url, why=f"{type(exc).__name__}: {exc}",
+                            level=policy.level)) from exc
+                raise SigningError(
+                    f"pyHanko refused to sign: {type(exc).__name__}: {exc}") from exc
+        if stamper is not None:
+            await _check_timestamp(signed, spec.field, policy, moment)
+        if declares_pdfa(data):
+            broken = pdfa_problems(signed)
+            if broken:
+                raise SigningError("The signed file would no longer be PDF/A-2b: "
+                                   + "; ".join(broken) + ". Nothing was written.")
+        return SignedBytes(signed, name, moment, policy.level, tuple(warnings))
     finally:
-        os.unlink(tmp)
+        await backend.close()  # type: ignore[no-untyped-call]
+        await session.close()  # type: ignore[no-untyped-call]
 
 
-def sign_pdf(
-    src: Path,
-    dst: Path,
-    *,
-    field: str,
-    pkcs12: Path,
-    passphrase: bytes,
-    name_hint: str | None = None,
-    capacity: str,
-    reason: str | None = None,
-    location: str | None = None,
-    timestamp_url: str | None = None,
-    when: datetime | None = None,
-) -> SignResult:
-    """Sign ``src`` into its empty signature ``field`` and write the result to ``dst``.
+def sign_pdf_bytes(data: bytes, spec: FieldSignature, opened: OpenedSigner,
+                   policy: SigningPolicy) -> SignedBytes:
+    """Sign ``data`` into ``spec.field`` with ``opened`` at ``policy.level``, in memory.
 
-    PAdES B-B (``ETSI.CAdES.detached``, SHA-256) as an incremental update; B-T when
-    ``timestamp_url`` answers (an unreachable authority is a warning in the result).
-    ``when`` fixes the signing time (default: now). Raises :class:`SigningError`, with
-    ``dst`` not created, for a wrong passphrase, an expired or not-yet-valid
-    certificate, a missing or already signed field, or an existing ``dst``.
+    Raises :class:`SigningError` (untrusted, revoked, expired certificate; missing or
+    filled field), :class:`TimestampError` (authority unreachable or untrusted) or
+    :class:`ConfigError` (no authority for a timestamped level).
     """
-    src, dst = Path(src), Path(dst)
-    try:
-        data = src.read_bytes()
-    except OSError as exc:
-        raise InputError(f"Cannot read {src}: {exc.strerror}.") from exc
-    if dst.exists():
-        raise SigningError(f"{dst} already exists; a signed document is never overwritten.")
-    signed, name, moment, level, warnings = sign_pdf_bytes(
-        data, field=field, pkcs12=pkcs12, passphrase=passphrase, name_hint=name_hint,
-        capacity=capacity, reason=reason, location=location,
-        timestamp_url=timestamp_url, when=when,
-    )
-    _write_new(dst, signed)
-    return SignResult(
-        path=dst, field=field, signer=name, capacity=capacity, signed_at=moment,
-        level=level, sha256=hashlib.sha256(signed).hexdigest(), size=len(signed),
-        warnings=warnings,
-    )
+    policy.check()
+    moment = (spec.when or datetime.now(UTC)).astimezone()
+    return asyncio.run(_check_and_sign(data, spec, opened, policy, moment))
 
 
-__all__ = ["SignResult", "load_credential", "sign_pdf", "sign_pdf_bytes"]
+__all__ = ["LEVELS", "FieldSignature", "Level", "SignedBytes", "SigningPolicy",
+           "TimestampError", "check_certificate", "check_field", "level_rank",
+           "sign_pdf_bytes", "validation_context"]

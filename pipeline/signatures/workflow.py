@@ -1,11 +1,27 @@
-"""Signing a registered convention: order, archive, events, statuses; paper originals;
-verification against the convention's expected signatories.
+"""Signing a registered convention: order, identity, archive, events, statuses; paper
+originals; verification against the convention's expected signatories.
+
+Public signing API (also used by online signing, ``fiftyfifty serve``)::
+
+    from pipeline.signatures.credentials import KeyCredential   # or Pkcs12/Pkcs11Credential
+    from pipeline.signatures.workflow import SignRequest, sign_convention
+
+    with KeyCredential(key, cert, chain=(workspace_ca_cert,)).open() as opened:
+        done = sign_convention(ws, SignRequest("FF_2026_001", "holder-1",
+                                               location="Loos-en-Gohelle"), opened)
+
+Every check is inside :func:`sign_convention`, not in the caller: the signing order,
+the slot's identity (the certificate names the signatory; for the commune the mayor or
+a deputy with a delegation valid that day), one certificate per convention, trust
+(workspace roots plus ``SignRequest.extra_trust``), revocation, the level and its
+timestamp authority (``SignRequest.level``/``timestamp_url``, else the convention
+type's, else the commune profile's ``signing``; default B-LTA, never downgraded).
 
 Rules: holders and guardians sign first, in any order among themselves; the commune's
 representative (key ``commune``) signs last. Each electronic signature becomes a new
 archived document (kind ``signed``) with its SHA-256, a ``signed`` event
-``{"signatory": key, ...}``, and moves the status generated → signing → signed.
-Every refusal raises before anything is written.
+``{"signatory": key, "cert_sha256": ..., "level": ...}``, and moves the status
+generated → signing → signed. Every refusal raises before anything is written.
 """
 
 from __future__ import annotations
@@ -13,23 +29,27 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import hashes
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
 from pipeline.catalogue.loader import Catalogue
 from pipeline.core.clock import today as clock_today
 from pipeline.core.errors import InputError, SigningError, StateError
-from pipeline.core.files import sha256_file
+from pipeline.core.i18n import _
 from pipeline.core.workspace import Workspace
 from pipeline.documents.pdf.sigfields import field_name
 from pipeline.records.archive import StoredDocument, add_files, workspace_path
 from pipeline.records.registry import EVENT_SIGNED, ConventionRow, DocumentRow, Registry
-from pipeline.signatures.pades import Level, sign_pdf_bytes
-from pipeline.signatures.verify import VerifyReport, verify_pdf
+from pipeline.signatures.credentials import OpenedSigner
+from pipeline.signatures.identity import already_used, describe_allowed, slot_holder
+from pipeline.signatures.pades import FieldSignature, Level, SigningPolicy, sign_pdf_bytes
+from pipeline.signatures.scan import UnreadableScan, check_scan_code
+from pipeline.signatures.trust import load_roots
 
 COMMUNE_KEY = "commune"
 """The signatory who signs last."""
@@ -63,38 +83,6 @@ class ScanRecord:
     signed_on: date
     signatories: tuple[str, ...]
     """Keys marked as signed by hand."""
-
-
-@dataclass(frozen=True)
-class ConventionVerification:
-    """Verification of a convention's latest signed version."""
-
-    convention_id: str
-    document: str
-    """Workspace-relative path of the verified file."""
-    hash_matches: bool
-    """The file still has the SHA-256 recorded when it was archived."""
-    report: VerifyReport
-    signatories: tuple[dict[str, Any], ...]
-    """Per expected signatory: key, name, field, signed (in the PDF)."""
-
-    @property
-    def ok(self) -> bool:
-        return self.hash_matches and self.report.ok
-
-    @property
-    def reasons(self) -> tuple[str, ...]:
-        extra = () if self.hash_matches else (
-            f"{self.document} no longer has the SHA-256 recorded in the registry",
-        )
-        return extra + self.report.reasons
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "convention": self.convention_id, "document": self.document,
-            "hash_matches": self.hash_matches, "ok": self.ok, "reasons": list(self.reasons),
-            "signatories": list(self.signatories), "report": self.report.to_dict(),
-        }
 
 
 def _open(ws: Workspace) -> Registry:
@@ -164,53 +152,117 @@ def _latest_pdf(ws: Workspace, reg: Registry, row: ConventionRow) -> tuple[Docum
     return doc, data
 
 
-def sign_convention(
-    ws: Workspace, convention_id: str, signatory: str, *, pkcs12: Path, passphrase: bytes,
-    reason: str | None = None, location: str | None = None,
-    timestamp_url: str | None = None, when: datetime | None = None, actor: str = ACTOR,
-    appearance: Callable[[float, float], bytes] | None = None,
-) -> ConventionSignature:
-    """Sign the latest version of a convention for ``signatory`` and archive the result.
+@dataclass(frozen=True)
+class SignRequest:
+    """One electronic signature of a registered convention (the library's entry point).
 
-    ``appearance``: see :func:`~pipeline.signatures.pades.sign_pdf_bytes` (online signing)."""
+    ``level`` and ``timestamp_url`` override the convention type's and the commune
+    profile's ``signing`` settings; ``extra_trust`` adds root files to the workspace's
+    roots for this signature only; ``when`` fixes the claimed signing time (tests).
+    """
+
+    convention_id: str
+    signatory: str
+    level: Level | None = None
+    timestamp_url: str | None = None
+    reason: str | None = None
+    location: str | None = None
+    extra_trust: tuple[Path, ...] = ()
+    when: datetime | None = None
+    actor: str = ACTOR
+    appearance: Callable[[float, float], bytes] | None = None
+    """Draws the field's one-page appearance PDF from its width and height (online
+    signing: the typed name, the drawing and how the signer was identified)."""
+
+
+def signing_policy(ws: Workspace, type_id: str, request: SignRequest) -> SigningPolicy:
+    """The level and timestamp authority for ``request``: the request's, else the
+    convention type's, else the commune profile's (bundled default: B-LTA)."""
+    catalogue = Catalogue.load()
+    own, common = catalogue.get(type_id).signing, catalogue.profile.signing
+    level: Level = request.level or own.level or common.level or "B-LTA"
+    url = request.timestamp_url or own.timestamp_url or common.timestamp_url
+    return SigningPolicy(level, url, load_roots(ws, request.extra_trust))
+
+
+def _check_identity(reg: Registry, row: ConventionRow, entry: dict[str, Any],
+                    opened: OpenedSigner, day: date) -> str:
+    """Refuse a certificate that does not name the slot's person, or fills another slot;
+    return the certificate's SHA-256 fingerprint."""
+    profile = Catalogue.load().profile
+    holder = slot_holder(entry, opened.common_name, opened.email, profile=profile, day=day,
+                         type_id=row.type_id)
+    if holder is None:
+        allowed = describe_allowed(entry, profile=profile, day=day, type_id=row.type_id)
+        raise SigningError(_(
+            "The certificate of {name} does not match the slot {key} of {id} (expected: "
+            "{allowed}); nothing was signed.").format(
+                name=opened.common_name or "?", key=entry.get("key"), id=row.id,
+                allowed=allowed))
+    fingerprint = opened.cert.fingerprint(hashes.SHA256()).hex()
+    used = [(k, str(e.details.get("cert_sha256", ""))) for k, e in reg.signatures(row.id).items()]
+    other = already_used(fingerprint, used)
+    if other is not None:
+        raise SigningError(_("This certificate already signed {id} as {key}: one "
+                             "certificate can never fill two slots.").format(
+                                 id=row.id, key=other))
+    return fingerprint
+
+
+def sign_convention(ws: Workspace, request: SignRequest,
+                    opened: OpenedSigner) -> ConventionSignature:
+    """Sign the latest version of a convention for ``request.signatory`` and archive it.
+
+    Checks, before anything is written: the signing order, the slot's identity (the
+    certificate names the signatory, or for the commune the mayor or a deputy with a
+    valid delegation), one certificate per convention, trust, revocation, the level and
+    its timestamp authority. Raises :class:`SigningError` (exit 1),
+    :class:`~pipeline.signatures.pades.TimestampError` or
+    :class:`~pipeline.core.errors.ConfigError` (exit 3); nothing is written then.
+    """
+    moment = (request.when or datetime.now(UTC)).astimezone()
     with _open(ws) as reg:
-        row = _convention(reg, convention_id)
+        row = _convention(reg, request.convention_id)
         order = signing_order(row.type_id)
-        entry = check_can_sign(reg, row, signatory, order)
+        entry = check_can_sign(reg, row, request.signatory, order)
+        fingerprint = _check_identity(reg, row, entry, opened, moment.date())
+        policy = signing_policy(ws, row.type_id, request)
         source, data = _latest_pdf(ws, reg, row)
-        signed, name, moment, level, warnings = sign_pdf_bytes(
-            data, field=field_name(signatory), pkcs12=pkcs12, passphrase=passphrase,
-            name_hint=str(entry.get("name") or ""), capacity=str(entry.get("capacity") or ""),
-            reason=reason or f"Signature de la convention {row.id}", location=location,
-            timestamp_url=timestamp_url, when=when, appearance=appearance,
-        )
+        field = field_name(request.signatory)
+        result = sign_pdf_bytes(data, FieldSignature(
+            field=field, capacity=str(entry.get("capacity") or ""),
+            reason=request.reason or f"Signature de la convention {row.id}",
+            location=request.location, certify=not reg.signatures(row.id), when=moment,
+            appearance=request.appearance,
+        ), opened, policy)
         with reg.transaction():
-            row = _convention(reg, convention_id)
-            check_can_sign(reg, row, signatory, order)
+            row = _convention(reg, request.convention_id)
+            check_can_sign(reg, row, request.signatory, order)
             latest = reg.latest_document(row.id, ["signed", "pdf"])
             if latest is None or latest.relpath != source.relpath:
                 raise SigningError(f"Another signature of {row.id} was recorded meanwhile: "
                                    "nothing was written; sign again.")
             count = len(reg.signatures(row.id)) + 1
-            (stored,) = add_files(
-                ws, reg, row.id, row.version,
-                [(f"{row.id}-signed-{count}-{signatory}.pdf", "signed", signed)], actor=actor,
-            )
-            reg.record_event(row.id, EVENT_SIGNED, actor, {
-                "signatory": signatory, "mode": "electronic", "signer": name,
-                "field": field_name(signatory), "signed_at": moment.isoformat(),
-                "level": level, "document": stored.relpath, "sha256": stored.sha256,
+            (stored,) = add_files(ws, reg, row.id, row.version, [(
+                f"{row.id}-signed-{count}-{request.signatory}.pdf", "signed", result.data)],
+                actor=request.actor)
+            reg.record_event(row.id, EVENT_SIGNED, request.actor, {
+                "signatory": request.signatory, "mode": "electronic", "signer": result.signer,
+                "cert_sha256": fingerprint, "cert_serial": str(opened.cert.serial_number),
+                "field": field, "signed_at": result.signed_at.isoformat(),
+                "level": result.level, "document": stored.relpath, "sha256": stored.sha256,
                 "from_document": source.relpath,
             })
             done = reg.signatures(row.id)
             remaining = tuple(k for k in _keys(row) if k not in done)
             if row.status == "generated":
-                row = reg.set_status(row.id, "signing", actor=actor)
+                row = reg.set_status(row.id, "signing", actor=request.actor)
             if not remaining:
-                row = reg.set_status(row.id, "signed", actor=actor)
+                row = reg.set_status(row.id, "signed", actor=request.actor)
         return ConventionSignature(
-            convention_id=row.id, signatory=signatory, signer=name, document=stored,
-            status=row.status, remaining=remaining, level=level, warnings=warnings,
+            convention_id=row.id, signatory=request.signatory, signer=result.signer,
+            document=stored, status=row.status, remaining=remaining, level=result.level,
+            warnings=result.warnings,
         )
 
 
@@ -230,12 +282,27 @@ def _check_scan(scan: Path) -> None:
 
 def record_scan(
     ws: Workspace, convention_id: str, scan: Path, signed_on: date, *, actor: str = ACTOR,
-    today: date | None = None,
+    today: date | None = None, unchecked_reason: str | None = None,
 ) -> ScanRecord:
-    """Archive a scan of the wet-ink signed convention as its signed original."""
+    """Archive a scan of the wet-ink signed convention as its signed original.
+
+    The QR code on page 1 must be this convention's, for its current version; a scan
+    without a readable code is accepted only with ``unchecked_reason`` (recorded in the
+    events). The signing date recorded is ``signed_on`` (the date on the paper).
+    """
     _check_scan(scan)
     if signed_on > (today or clock_today()):
         raise InputError(f"Signing date {signed_on} is in the future.")
+    with _open(ws) as reg:
+        row = _convention(reg, convention_id)
+        if unchecked_reason is not None and not unchecked_reason.strip():
+            raise InputError("--unchecked-scan needs a reason (why the code cannot be read).")
+        try:
+            code: str | None = check_scan_code(scan, row.id, row.fingerprint)
+        except UnreadableScan:
+            if unchecked_reason is None:
+                raise
+            code = None
     with _open(ws) as reg, reg.transaction():
         row = _convention(reg, convention_id)
         if row.status in ("cancelled", "pending", "signed"):
@@ -251,43 +318,24 @@ def record_scan(
         for key in keys:
             reg.record_event(row.id, EVENT_SIGNED, actor, {
                 "signatory": key, "mode": "handwritten", "signed_on": signed_on.isoformat(),
-                "document": stored.relpath, "sha256": stored.sha256,
+                "signed_at": signed_on.isoformat(), "document": stored.relpath,
+                "sha256": stored.sha256, "qr_code": code,
+                "unchecked_reason": None if code else unchecked_reason,
             })
         if row.status == "generated":
             reg.set_status(row.id, "signing", actor=actor)
-        reg.set_status(row.id, "signed", actor=actor, details={"mode": "handwritten"})
+        reg.set_status(row.id, "signed", actor=actor, details={
+            "mode": "handwritten", "signed_on": signed_on.isoformat()})
         return ScanRecord(row.id, stored, signed_on, keys)
-
-
-def verify_convention(
-    ws: Workspace, convention_id: str, *, trust: Sequence[Path] = ()
-) -> ConventionVerification:
-    """Verify the latest electronically signed version against the expected signatories."""
-    with _open(ws) as reg:
-        row = _convention(reg, convention_id)
-        doc = reg.latest_document(row.id, ["signed"])
-        if doc is None:
-            raise StateError(f"{row.id} has no electronically signed version to verify.")
-        path = workspace_path(ws, doc.relpath)
-    expected = [field_name(k) for k in _keys(row)]
-    report = verify_pdf(path, trust=trust, expected_fields=expected)
-    digest, _ = sha256_file(path)
-    signed_fields = {s.field for s in report.signatures}
-    people = tuple(
-        {"key": str(s.get("key")), "name": s.get("name"), "field": field_name(str(s.get("key"))),
-         "signed": field_name(str(s.get("key"))) in signed_fields}
-        for s in row.signatories
-    )
-    return ConventionVerification(row.id, doc.relpath, digest == doc.sha256, report, people)
 
 
 __all__ = [
     "COMMUNE_KEY",
     "ConventionSignature",
-    "ConventionVerification",
     "ScanRecord",
+    "SignRequest",
     "check_can_sign",
     "record_scan",
     "sign_convention",
-    "verify_convention",
+    "signing_policy",
 ]

@@ -14,7 +14,6 @@ import io
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from PIL import ImageCms
@@ -220,14 +219,15 @@ class EvidenceCheck:
                 "reasons": list(self.reasons)}
 
 
-def _check_pair(ws: Workspace, report: str, js: str | None, trust: list[Path]) -> EvidenceCheck:
+def _check_pair(ws: Workspace, report: str, js: str | None,
+                roots: tuple[Any, ...]) -> EvidenceCheck:
     reasons: list[str] = []
     path = workspace_path(ws, report)
     if not path.is_file():
         return EvidenceCheck(report, js, False, (f"{report} is missing",))
-    seal = verify_pdf(path, trust=trust, expected_fields=[SEAL_FIELD])
+    seal = verify_pdf(path, roots=roots, expected_fields=[SEAL_FIELD])
     reasons += [f"seal: {r}" for r in seal.reasons]
-    if not trust:
+    if not roots:
         reasons.append("seal: no trust root given, the commune's seal cannot be trusted")
     try:
         info: Any = PdfReader(path).metadata or {}
@@ -246,9 +246,10 @@ def _check_pair(ws: Workspace, report: str, js: str | None, trust: list[Path]) -
     return EvidenceCheck(report, js, not reasons, tuple(reasons))
 
 
-def verify_evidence(ws: Workspace, convention_id: str | None, trust: list[Path]
+def verify_evidence(ws: Workspace, convention_id: str | None, roots: tuple[Any, ...]
                     ) -> list[EvidenceCheck]:
-    """Check every evidence file of one convention (or of the whole archive)."""
+    """Check every evidence file of one convention (or of the whole archive) against the
+    trust ``roots`` (see :func:`pipeline.signatures.trust.load_roots`)."""
     with Registry.open(ws.registry_path, create=False) as reg:
         docs = reg.documents(convention_id)
     jsons = {d.relpath for d in docs if d.kind == "evidence_json"}
@@ -257,5 +258,5 @@ def verify_evidence(ws: Workspace, convention_id: str | None, trust: list[Path]
         if doc.kind != "evidence":
             continue
         twin = doc.relpath[:-4] + ".json" if doc.relpath.endswith(".pdf") else ""
-        checks.append(_check_pair(ws, doc.relpath, twin if twin in jsons else None, trust))
+        checks.append(_check_pair(ws, doc.relpath, twin if twin in jsons else None, roots))
     return checks

@@ -12,12 +12,9 @@ finishes the invitation and the evidence file (:func:`finish_pending`).
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import PipelineError, SigningError, StateError
@@ -27,6 +24,7 @@ from pipeline.core.settings import Settings
 from pipeline.core.workspace import Workspace
 from pipeline.records.registry import ConventionRow, Registry
 from pipeline.records.registry.invitations import InvitationRow, InvitationStore, utc_now
+from pipeline.signatures.credentials import KeyCredential
 from pipeline.signatures.online.drawing import online_appearance
 from pipeline.signatures.online.evidence import archive_evidence
 from pipeline.signatures.online.invite import InviteRequest, invite
@@ -37,8 +35,9 @@ from pipeline.signatures.online.tokens import (
     looks_like_token,
     new_code,
 )
-from pipeline.signatures.signing_ca import load_signing_ca, random_passphrase
+from pipeline.signatures.signing_ca import load_signing_ca
 from pipeline.signatures.workflow import COMMUNE_KEY, check_can_sign, sign_convention
+from pipeline.signatures.workflow import SignRequest as ConventionSignRequest
 from pipeline.signatures.workflow import signing_order as _signing_order
 
 __all__ = ["CODE_TTL", "MAX_ATTEMPTS", "CodeCheck", "SignRequest", "SignedOnline", "Visitor",
@@ -251,20 +250,16 @@ def sign(ws: Workspace, settings: Settings, invitation_id: int, request: SignReq
             name=typed, capacity=str(entry.get("capacity") or ""), when=moment.astimezone(),
             identified_by=IDENTIFIED_BY, drawing=request.drawing, width=width, height=height)
 
-    with tempfile.TemporaryDirectory(prefix="fiftyfifty-once-") as tmp:
-        os.chmod(tmp, 0o700)
-        passphrase = random_passphrase()
-        p12 = Path(tmp) / "once.p12"
-        fd = os.open(p12, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(cred.to_pkcs12(passphrase))
-        done = sign_convention(
-            ws, row.id, inv.signatory, pkcs12=p12, passphrase=passphrase,
-            reason=f"Signature en ligne de la convention {row.id}",
-            location=str(signing.get("location") or "") or None,
-            timestamp_url=str(signing.get("timestamp_url") or "") or None,
-            when=moment, actor=ACTOR, appearance=appearance,
-        )
+    level = str(signing.get("level") or "") or None
+    convention_request = ConventionSignRequest(
+        row.id, inv.signatory, level=level,  # type: ignore[arg-type]
+        timestamp_url=str(signing.get("timestamp_url") or "") or None,
+        reason=f"Signature en ligne de la convention {row.id}",
+        location=str(signing.get("location") or "") or None,
+        when=moment, actor=ACTOR, appearance=appearance)
+    # The one-time key lives only in memory, for this one signature.
+    with KeyCredential(cred.key, cred.cert, (cred.ca_cert,), "one-time").open() as opened:
+        done = sign_convention(ws, convention_request, opened)
     with _open(ws) as reg:
         store = InvitationStore(reg)
         store.add_step(inv.id, "signed", ip=visitor.ip, user_agent=visitor.user_agent,
