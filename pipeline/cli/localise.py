@@ -23,6 +23,7 @@ import click
 from pipeline.core.i18n import (
     LOCALE_DIR,
     _,
+    chosen_language,
     current_language,
     language_from_argv,
     set_language,
@@ -86,13 +87,15 @@ class LocalisedGroup(click.Group):
              complete_var: str | None = None, standalone_mode: bool = True,
              **extra: Any) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
+        before = chosen_language()
         set_language(language_from_argv(argv))  # None: as the environment asks
         localise(self)
         try:
             with click_speaks(current_language()):
                 return super().main(argv, prog_name, complete_var, standalone_mode, **extra)
-        finally:  # the tree as written, for whoever uses it next in this process
+        finally:  # the tree and the language as they were, for whoever comes next
             restore(self)
+            set_language(before)
 
 
 @contextmanager

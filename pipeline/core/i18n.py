@@ -18,8 +18,8 @@ import os
 from functools import cache
 from pathlib import Path
 
-__all__ = ["LANGUAGES", "N_", "_", "current_language", "language_from_argv", "ngettext",
-           "set_language"]
+__all__ = ["LANGUAGES", "N_", "_", "chosen_language", "current_language", "language_from_argv",
+           "ngettext", "set_language"]
 
 LANGUAGES = ("fr", "en")
 """The languages the application speaks; the first is the default."""
@@ -36,6 +36,11 @@ def set_language(lang: str | None) -> None:
     if lang is not None and lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(LANGUAGES)}")
     _chosen = lang
+
+
+def chosen_language() -> str | None:
+    """What :func:`set_language` chose, ``None`` when the environment decides."""
+    return _chosen
 
 
 def language_from_argv(argv: list[str]) -> str | None:
