@@ -274,7 +274,8 @@ class BatchRunner:
         claim = self.reg.claim(_new_convention(v, conv, year, ctype.number_format), actor=ACTOR)
         if claim.action == "refused":
             self._reject(v, [*v.issues, Issue(v.raw.source, v.raw.row, "reference",
-                                              claim.message, v.reference)])
+                                              claim.message, v.reference,
+                                              code="run.reference-conflict")])
             return None
         if not claim.must_produce:
             row = self.reg.get(claim.convention_id)
@@ -363,7 +364,8 @@ class BatchRunner:
         if not result.ok or result.pdf is None:
             self._reject(v, [*v.issues, Issue(
                 v.raw.source, v.raw.row, "", f"PDF conversion failed for {claim.convention_id}"
-                f": {result.error or 'unknown error'}{_low_space(scratch)} (run again to retry)")])
+                f": {result.error or 'unknown error'}{_low_space(scratch)} (run again to retry)",
+                code="run.failed")])
             return
         try:
             # In memory, one read of the converted PDF: the anchors sit where LibreOffice
@@ -375,7 +377,7 @@ class BatchRunner:
             # This document only: the record stays pending and a rerun retries it.
             self._reject(v, [*v.issues, Issue(
                 v.raw.source, v.raw.row, "", f"stamping {claim.convention_id} failed: "
-                f"{getattr(exc, 'msg', exc)} (run again to retry)")])
+                f"{getattr(exc, 'msg', exc)} (run again to retry)", code="run.failed")])
             return
         stored = store_documents(
             self.o.workspace, self.reg, claim.convention_id, job.year, claim.version,
