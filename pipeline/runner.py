@@ -297,7 +297,8 @@ class BatchRunner:
                                actor=self.o.actor, as_new_version=self.o.as_new_version)
         if claim.action == "refused":
             self._reject(v, [*v.issues, Issue(v.raw.source, v.raw.row, "reference",
-                                              claim.message, v.reference)])
+                                              claim.message, v.reference,
+                                              code="run.reference-conflict")])
             return None
         if claim.action == "new":
             mark_numbered(self.reg, conv.convention_type, v.reference, claim.convention_id)
@@ -411,7 +412,8 @@ class BatchRunner:
         if not result.ok or result.pdf is None:
             self._reject(v, [*v.issues, Issue(
                 v.raw.source, v.raw.row, "", f"PDF conversion failed for {claim.convention_id}"
-                f": {result.error or 'unknown error'}{_low_space(scratch)} (run again to retry)")])
+                f": {result.error or 'unknown error'}{_low_space(scratch)} (run again to retry)",
+                code="run.failed")])
             return
         try:
             # In memory, one read of the converted PDF: the anchors sit where LibreOffice
@@ -423,7 +425,7 @@ class BatchRunner:
             # This document only: the record stays pending and a rerun retries it.
             self._reject(v, [*v.issues, Issue(
                 v.raw.source, v.raw.row, "", f"stamping {claim.convention_id} failed: "
-                f"{getattr(exc, 'msg', exc)} (run again to retry)")])
+                f"{getattr(exc, 'msg', exc)} (run again to retry)", code="run.failed")])
             return
         if self.o.draft:
             self._finish_draft(job, final, result.pdf)

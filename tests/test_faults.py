@@ -200,7 +200,7 @@ def test_hanging_libreoffice_on_one_document(tmp_path: Path, hanging_soffice: st
 def _fatal(res: subprocess.CompletedProcess[str], *words: str) -> None:
     assert res.returncode == 3, (res.returncode, res.stdout, res.stderr)
     assert "Traceback" not in res.stderr
-    assert res.stderr.startswith("Error:"), res.stderr
+    assert res.stderr.startswith("Erreur :"), res.stderr  # French by default
     for w in words:
         assert w.lower() in res.stderr.lower(), res.stderr
 

@@ -18,8 +18,8 @@ import os
 from functools import cache
 from pathlib import Path
 
-__all__ = ["LANGUAGES", "N_", "_", "current_language", "language_from_argv", "ngettext",
-           "set_language"]
+__all__ = ["LANGUAGES", "N_", "_", "chosen_language", "current_language", "language_from_argv",
+           "ngettext", "set_language"]
 
 LANGUAGES = ("fr", "en")
 """The languages the application speaks; the first is the default."""
@@ -39,7 +39,7 @@ def set_language(lang: str | None) -> None:
 
 
 def chosen_language() -> str | None:
-    """The language set by :func:`set_language`, or ``None`` (the environment decides)."""
+    """What :func:`set_language` chose, ``None`` when the environment decides."""
     return _chosen
 
 
