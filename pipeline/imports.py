@@ -3,7 +3,7 @@
 The same steps as ``fiftyfifty validate`` then ``fiftyfifty run``, for a file that arrives
 as bytes: :func:`stage_upload` stores it in ``<workspace>/imports/<id>/`` under a safe
 name, validates it and writes the report (CSV for Excel, JSON for the page), then records
-a job (:mod:`pipeline.records.jobs`); :func:`run_import` runs the batch of that job with
+a job (:mod:`pipeline.records.registry.jobs`); :func:`run_import` runs the batch of that job with
 :func:`pipeline.runner.run_batch`. Both write an event with the clerk's login as actor.
 """
 
@@ -25,8 +25,8 @@ from pipeline.core.errors import InputError, PipelineError, RegistryError
 from pipeline.core.files import write_atomic
 from pipeline.core.workspace import Workspace
 from pipeline.intake import READERS
-from pipeline.records.jobs import Job, JobCounts, create_job, finish_job, save_progress
 from pipeline.records.registry import Registry
+from pipeline.records.registry.jobs import Job, JobCounts, create_job, finish_job, save_progress
 from pipeline.runner import RunOptions, RunSummary, run_batch
 from pipeline.validation.reports import write_report
 from pipeline.validation.validator import validate_files

@@ -22,7 +22,7 @@ from pipeline.core.workspace import Workspace
 from pipeline.intake import flatten
 from pipeline.records.archive import store_documents
 from pipeline.records.registry import Registry
-from pipeline.records.users import NewUser, add_user
+from pipeline.records.registry.users import NewUser, add_user
 from pipeline.web import create_app
 
 PASSWORDS = {"admin": "admin-password-42", "clerk": "clerk-password-42",
@@ -32,7 +32,7 @@ MINIMAL = Path(__file__).parent / "data" / "intake" / "minimal.json"
 
 def add_accounts(ws: Workspace) -> None:
     """An administrator, a clerk and a disabled clerk."""
-    from pipeline.records.users import set_active
+    from pipeline.records.registry.users import set_active
 
     with Registry.open(ws.registry_path) as reg:
         add_user(reg, NewUser("admin", "Alice Admin", "admin", PASSWORDS["admin"]),
@@ -131,7 +131,7 @@ def light_argon2() -> Iterator[None]:
     quick on a loaded machine; ``test_users`` checks the production profile itself."""
     from argon2 import PasswordHasher
 
-    from pipeline.records import users
+    from pipeline.records.registry import users
 
     saved = users._hasher
     users._hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)

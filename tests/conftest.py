@@ -50,10 +50,7 @@ def _fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def english() -> Iterator[None]:
-    """Messages in English for this test (the program's default is French)."""
-    from pipeline.core.i18n import set_language
-
-    set_language("en")
-    yield
-    set_language(None)
+def english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Messages in English for this test (the program's default is French); a test can
+    still ask for French with ``FIFTYFIFTY_LANG=fr``."""
+    monkeypatch.setenv("FIFTYFIFTY_LANG", "en")

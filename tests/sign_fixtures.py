@@ -210,7 +210,3 @@ def make_scan(path: Path, payload: str | None) -> Path:
     return path
 
 
-@pytest.fixture
-def english(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The assertions read the English messages (French is the default; one test checks it)."""
-    monkeypatch.setenv("FIFTYFIFTY_LANG", "en")

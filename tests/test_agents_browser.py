@@ -27,8 +27,8 @@ from pypdf import PdfReader
 
 from pipeline.core.i18n import set_language
 from pipeline.core.workspace import Workspace
-from pipeline.records.jobs import list_jobs
 from pipeline.records.registry import Registry
+from pipeline.records.registry.jobs import list_jobs
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]

@@ -18,8 +18,8 @@ from pipeline.catalogue.loader import Catalogue
 from pipeline.core.workspace import Workspace
 from pipeline.imports import stage_upload
 from pipeline.records.audit import verify_archive
-from pipeline.records.jobs import get_job, queue_job
 from pipeline.records.registry import Registry
+from pipeline.records.registry.jobs import get_job, queue_job
 from pipeline.web.agents.worker import ImportWorker
 
 SERVER = """

@@ -23,7 +23,7 @@ from sign_fixtures import make_unsigned_pdf
 from pipeline.core.i18n import set_language
 from pipeline.core.workspace import Workspace
 from pipeline.records.registry import Registry
-from pipeline.records.users import LOCK_AFTER
+from pipeline.records.registry.users import LOCK_AFTER
 
 
 @pytest.fixture(scope="module")
@@ -224,7 +224,8 @@ def test_record_a_paper_original(site: tuple[Flask, list[str]], tmp_path: Path) 
     csrf = token(client, f"/agents/conventions/{ids[2]}")
     with scan.open("rb") as fh:
         res = client.post(f"/agents/conventions/{ids[2]}/paper-original", data={
-            "csrf_token": csrf, "signed_on": "2026-11-20", "scan": (fh, "scan.pdf")},
+            "csrf_token": csrf, "signed_on": "2026-11-20", "scan": (fh, "scan.pdf"),
+            "unchecked_reason": "QR code torn off the original"},
             content_type="multipart/form-data", follow_redirects=True)
     page = res.get_data(as_text=True)
     assert "l’original papier signé est enregistré" in page.lower()
@@ -233,6 +234,23 @@ def test_record_a_paper_original(site: tuple[Flask, list[str]], tmp_path: Path) 
         row = reg.get(ids[2])
         assert row is not None and row.status == "signed"
         assert {e.actor for e in reg.events(ids[2]) if e.action == "signed"} == {"clerk"}
+
+
+def test_a_paper_original_without_a_readable_qr_code_needs_a_reason(
+        site: tuple[Flask, list[str]], tmp_path: Path) -> None:
+    app, ids = site
+    client = app.test_client()
+    login(client, "clerk")
+    scan = make_unsigned_pdf(tmp_path / "scan.pdf")
+    csrf = token(client, f"/agents/conventions/{ids[1]}")
+    with scan.open("rb") as fh:
+        res = client.post(f"/agents/conventions/{ids[1]}/paper-original", data={
+            "csrf_token": csrf, "signed_on": "2026-11-20", "scan": (fh, "scan.pdf")},
+            content_type="multipart/form-data", follow_redirects=True)
+    assert "n’a pas été enregistré" in res.get_data(as_text=True)
+    with Registry.open(app.extensions["fiftyfifty"]["workspace"].registry_path) as reg:
+        row = reg.get(ids[1])
+        assert row is not None and row.status != "signed"
 
 
 def test_upload_shows_the_validation_report(app: Flask, tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from registry_driver import new_convention
 
-from pipeline.records.browse import Query, dashboard, search, years
 from pipeline.records.registry import Registry
+from pipeline.records.registry.browse import Query, dashboard, search, years
 
 
 @pytest.fixture

@@ -67,7 +67,7 @@ def test_init_and_project_from_the_command_line(tmp_path: Path,
     assert res.exit_code == 0, res.output
     assert "conventions/commune.yaml" in res.output
     res = runner.invoke(main, ["init", str(tmp_path / "m")])
-    assert res.exit_code == 3 and "nothing was changed" in res.output
+    assert res.exit_code == 3 and "rien n’a été modifié" in res.output
     profile = tmp_path / "m" / "conventions" / "commune.yaml"
     profile.write_text("not: [valid", encoding="utf-8")
     monkeypatch.chdir(tmp_path)

@@ -15,9 +15,9 @@ from pipeline.cli import main
 from pipeline.core.errors import InputError, StateError
 from pipeline.core.workspace import Workspace
 from pipeline.imports import files_of, safe_upload_name, stage_upload
-from pipeline.records.jobs import claim_next, get_job, mark_interrupted, queue_job
 from pipeline.records.registry import Registry
-from pipeline.records.users import (
+from pipeline.records.registry.jobs import claim_next, get_job, mark_interrupted, queue_job
+from pipeline.records.registry.users import (
     LOCK_AFTER,
     NewUser,
     add_user,

@@ -170,7 +170,8 @@ def test_decline_with_a_reason_the_clerk_sees(tmp_path: Path, smtp: tuple[Inbox,
     facts = json.loads((ws.root / evidence[0]["path"]).read_text(encoding="utf-8"))
     assert facts["outcome"] == "declined" and facts["steps"][-1]["step"] == "declined"
     audit = run("archive", "verify", "-w", str(ws.root), "--json")
-    assert audit.exit_code == 0 and json.loads(audit.stdout)["evidence"][0]["ok"]
+    assert audit.exit_code == 0, audit.stdout
+    assert json.loads(audit.stdout)["evidence"][0]["ok"]
     later = run("invite", conv, "--signatory", "holder-1", "-w", str(ws.root))
     assert later.exit_code == 1 and "declined" in later.output
 

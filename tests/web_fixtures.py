@@ -119,7 +119,7 @@ def write_settings(ws: Workspace, smtp_port: int, base_url: str) -> None:
         f"base_url: {base_url}\n"
         f"smtp:\n  host: 127.0.0.1\n  port: {smtp_port}\n"
         "  sender: \"Mairie de Loos-en-Gohelle <conventions@mairie.example.fr>\"\n"
-        f"signing:\n  commune_email: {COMMUNE_EMAIL}\n  location: Loos-en-Gohelle\n",
+        f"signing:\n  commune_email: {COMMUNE_EMAIL}\n  location: Loos-en-Gohelle\n  level: B-B\n",
         encoding="utf-8")
 
 

@@ -10,7 +10,7 @@ import click
 from pipeline.cli.common import emit_json, get_workspace, guarded, json_option, workspace_option
 from pipeline.core.errors import InputError
 from pipeline.records.registry import Registry
-from pipeline.records.users import (
+from pipeline.records.registry.users import (
     ROLES,
     NewUser,
     Role,

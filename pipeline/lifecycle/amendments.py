@@ -8,7 +8,7 @@ archived in the convention's folder (kind ``attachment``: the PDF, the DOCX and 
 amended record ``<ID>_A<n>-record.json``). The ``amendments`` table (migration 3) and
 ``amendment`` events link it to the convention. It is signed in the convention's signing
 order; once every signatory has signed, its record is the terms in force
-(:func:`signed_amendment_record`), used by the due list, the calendar and termination.
+(:func:`.terms.signed_amendment_record`), used by the due list, the calendar and termination.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from pypdf import PdfReader
 
@@ -32,10 +31,12 @@ from pipeline.documents.convert import convert_batch
 from pipeline.documents.pdf.sigfields import field_name, fields_from_anchors, find_anchors
 from pipeline.documents.pdf.stamp import stamp_bytes
 from pipeline.documents.render import build_context, render_context_docx
+from pipeline.lifecycle.amendment_rows import AmendmentRow, amendments, get_amendment
 from pipeline.lifecycle.changes import Change, by_article, compute_changes
-from pipeline.lifecycle.terms import convention_from_json, require
+from pipeline.lifecycle.terms import current_terms, require
 from pipeline.records.archive import add_files, workspace_path
 from pipeline.records.registry import EVENT_AMENDMENT, Registry, is_valid_convention_id
+from pipeline.records.registry.lifecycle_store import insert_amendment, set_amendment_status
 from pipeline.signatures.credentials import Pkcs12Credential
 from pipeline.signatures.pades import FieldSignature, Level, sign_pdf_bytes
 from pipeline.signatures.workflow import SignRequest, signing_group, signing_order, signing_policy
@@ -49,26 +50,6 @@ TEMPLATE_NAME = "amendment.docx"
 
 
 @dataclass(frozen=True)
-class AmendmentRow:
-    """One amendment as recorded."""
-
-    id: str
-    convention_id: str
-    n: int
-    fingerprint: str
-    changes: list[dict[str, Any]]
-    signatories: list[dict[str, Any]]
-    status: str
-    created_at: str
-    updated_at: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "convention": self.convention_id, "n": self.n,
-                "status": self.status, "changes": self.changes,
-                "signatories": self.signatories, "created_at": self.created_at}
-
-
-@dataclass(frozen=True)
 class AmendRequest:
     """``amend ID INPUT``."""
 
@@ -76,28 +57,6 @@ class AmendRequest:
     source: Path
     by: str
     soffice: str | None = None
-
-
-_COLUMNS = "id, convention_id, n, fingerprint, changes, signatories, status, created_at," \
-    " updated_at"
-
-
-def amendments(reg: Registry, convention_id: str) -> list[AmendmentRow]:
-    """The amendments of a convention, in order."""
-    rows = reg.connection.execute(
-        f"SELECT {_COLUMNS} FROM amendments WHERE convention_id = ? ORDER BY n",  # noqa: S608
-        (convention_id,))
-    return [AmendmentRow(r[0], r[1], int(r[2]), r[3], json.loads(r[4]), json.loads(r[5]),
-                         r[6], r[7], r[8]) for r in rows]
-
-
-def get_amendment(reg: Registry, amendment_id: str) -> AmendmentRow:
-    """The amendment with this ID, else :class:`StateError`."""
-    cid = amendment_id.rpartition("_A")[0]
-    found = [a for a in amendments(reg, cid) if a.id == amendment_id] if cid else []
-    if not found:
-        raise StateError(_("No amendment {id} in the registry.").format(id=amendment_id))
-    return found[0]
 
 
 def _read_record(source: Path, catalogue: Catalogue) -> tuple[Convention, str, str]:
@@ -133,8 +92,6 @@ def produce_amendment(ws: Workspace, catalogue: Catalogue, req: AmendRequest, *,
                       today: date) -> tuple[AmendmentRow, list[Change], str]:
     """Check the changed record, compute the changes, produce and archive the amendment.
     Returns the amendment, its changes and the PDF's workspace-relative path."""
-    from pipeline.lifecycle.terms import current_terms
-
     new, reference, fingerprint = _read_record(req.source, catalogue)
     with Registry.open(ws.registry_path, create=False) as reg:
         row = require(reg, req.convention_id)
@@ -175,12 +132,10 @@ def produce_amendment(ws: Workspace, catalogue: Catalogue, req: AmendRequest, *,
                     (f"{aid}.docx", "attachment", docx.read_bytes()),
                     (f"{aid}-record.json", "attachment", record)], actor=req.by)
                 now = reg.now()
-                reg.connection.execute(
-                    f"INSERT INTO amendments ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?,"  # noqa: S608
-                    " 'generated', ?, ?)",
-                    (aid, row.id, n, fingerprint,
-                     json.dumps([c.to_dict() for c in changes], ensure_ascii=False),
-                     json.dumps(signatories, ensure_ascii=False), now, now))
+                insert_amendment(
+                    reg, amendment_id=aid, convention_id=row.id, n=n, fingerprint=fingerprint,
+                    changes=json.dumps([c.to_dict() for c in changes], ensure_ascii=False),
+                    signatories=json.dumps(signatories, ensure_ascii=False), now=now)
                 reg.record_event(row.id, EVENT_AMENDMENT, req.by, {
                     "amendment": aid, "step": "produced", "fingerprint": fingerprint,
                     "changes": [c.to_dict() for c in changes], "document": stored[0].relpath,
@@ -267,24 +222,9 @@ def sign_amendment(ws: Workspace, amendment_id: str, signatory: str, *, pkcs12: 
                 "document": stored.relpath, "sha256": stored.sha256})
             remaining = tuple(k for k in keys if k not in done and k != signatory)
             status = "signing" if remaining else "signed"
-            reg.connection.execute("UPDATE amendments SET status = ?, updated_at = ?"
-                                   " WHERE id = ?", (status, reg.now(), a.id))
+            set_amendment_status(reg, a.id, status, reg.now())
             if not remaining:
                 reg.record_event(row.id, EVENT_AMENDMENT, by, {
                     "amendment": a.id, "step": "signed", "document": stored.relpath})
         return AmendmentSignature(a.id, signatory, name, stored.relpath, status, remaining)
 
-
-def signed_amendment_record(ws: Workspace, reg: Registry, convention_id: str
-                            ) -> Convention | None:
-    """The record of the latest signed amendment of a convention, or None."""
-    signed = [a for a in amendments(reg, convention_id) if a.status == "signed"]
-    if not signed:
-        return None
-    aid = signed[-1].id
-    docs = [d for d in reg.documents(convention_id)
-            if d.relpath.rsplit("/", 1)[-1].startswith(f"{aid}-record")]
-    if not docs:
-        raise StateError(_("The record of amendment {id} is missing.").format(id=aid))
-    return convention_from_json(workspace_path(ws, docs[-1].relpath).read_bytes(),
-                                docs[-1].relpath)

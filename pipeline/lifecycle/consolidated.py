@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.core.workspace import Workspace
-from pipeline.lifecycle.amendments import amendments
+from pipeline.lifecycle.amendment_rows import amendments
 from pipeline.lifecycle.terms import current_terms
 from pipeline.records.registry import ConventionRow, Registry
 

@@ -19,6 +19,7 @@ from pipeline.core.errors import ArchiveError
 from pipeline.core.files import write_atomic
 from pipeline.core.workspace import Workspace
 from pipeline.records.registry import Registry
+from pipeline.records.registry import lifecycle_store as store
 
 log = logging.getLogger(__name__)
 
@@ -71,36 +72,26 @@ def is_draft_label(value: str) -> bool:
     return value.startswith(DRAFT_PREFIX)
 
 
-_COLUMNS = ("label, type_id, reference, fingerprint, title, holders, relpath, sha256,"
-            " revision, numbered_as, created_at, updated_at")
-
-
-def _row(v: tuple[Any, ...]) -> DraftRow:
+def _row(v: store.Row) -> DraftRow:
     return DraftRow(v[0], v[1], v[2], v[3], v[4], json.loads(v[5]), v[6], v[7], int(v[8]),
                     v[9], v[10], v[11])
 
 
 def get_draft(reg: Registry, type_id: str, reference: str) -> DraftRow | None:
     """The draft of (type, reference), or None."""
-    r = reg.connection.execute(
-        f"SELECT {_COLUMNS} FROM drafts WHERE type_id = ? AND reference = ?",  # noqa: S608
-        (type_id, reference)).fetchone()
-    return _row(tuple(r)) if r else None
+    r = store.draft_by_reference(reg, type_id, reference)
+    return _row(r) if r else None
 
 
 def find_draft(reg: Registry, label: str) -> DraftRow | None:
     """The draft with this label, or None."""
-    r = reg.connection.execute(f"SELECT {_COLUMNS} FROM drafts WHERE label = ?",  # noqa: S608
-                               (label,)).fetchone()
-    return _row(tuple(r)) if r else None
+    r = store.draft_by_label(reg, label)
+    return _row(r) if r else None
 
 
 def list_drafts(reg: Registry, *, pending_only: bool = True) -> list[DraftRow]:
     """Drafts by label; by default only those not numbered yet."""
-    sql = f"SELECT {_COLUMNS} FROM drafts"  # noqa: S608
-    if pending_only:
-        sql += " WHERE numbered_as IS NULL"
-    return [_row(tuple(r)) for r in reg.connection.execute(sql + " ORDER BY label")]
+    return [_row(r) for r in store.draft_rows(reg, pending_only=pending_only)]
 
 
 def draft_is_current(ws: Workspace, draft: DraftRow | None, fingerprint: str) -> bool:
@@ -123,19 +114,17 @@ def store_draft(ws: Workspace, reg: Registry, *, type_id: str, reference: str,
     with reg.transaction():
         old = get_draft(reg, type_id, reference)
         if old is None:
-            reg.connection.execute(
-                f"INSERT INTO drafts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, NULL,"  # noqa: S608
-                " ?, ?)",
-                (label, type_id, reference, fingerprint, title,
-                 json.dumps(holders, ensure_ascii=False), relpath, written.sha256, now, now))
+            store.insert_draft(
+                reg, label=label, type_id=type_id, reference=reference,
+                fingerprint=fingerprint, title=title,
+                holders=json.dumps(holders, ensure_ascii=False), relpath=relpath,
+                sha256=written.sha256, now=now)
         else:
             revision = old.revision + (old.fingerprint != fingerprint)
-            reg.connection.execute(
-                "UPDATE drafts SET fingerprint = ?, title = ?, holders = ?, relpath = ?,"
-                " sha256 = ?, revision = ?, numbered_as = NULL, updated_at = ?"
-                " WHERE label = ?",
-                (fingerprint, title, json.dumps(holders, ensure_ascii=False), relpath,
-                 written.sha256, revision, now, old.label))
+            store.update_draft(
+                reg, old.label, fingerprint=fingerprint, title=title,
+                holders=json.dumps(holders, ensure_ascii=False), relpath=relpath,
+                sha256=written.sha256, revision=revision, now=now)
         row = get_draft(reg, type_id, reference)
     assert row is not None
     log.info("draft %s written", label)
@@ -145,7 +134,4 @@ def store_draft(ws: Workspace, reg: Registry, *, type_id: str, reference: str,
 def mark_numbered(reg: Registry, type_id: str, reference: str, convention_id: str) -> None:
     """Record that the normal run numbered the record a draft was made of."""
     with reg.transaction():
-        reg.connection.execute(
-            "UPDATE drafts SET numbered_as = ?, updated_at = ? WHERE type_id = ?"
-            " AND reference = ? AND numbered_as IS NULL",
-            (convention_id, reg.now(), type_id, reference))
+        store.mark_draft_numbered(reg, type_id, reference, convention_id, reg.now())

@@ -2,7 +2,8 @@
 
 The registry keeps a summary; the full terms are the normalised intake archived with each
 version (``intake.json``, the validated record with its derived figures). Once an
-amendment is signed, its record is the current terms (see :mod:`.amendments`).
+amendment is signed, its record is the current terms (:func:`signed_amendment_record`; see
+:mod:`.amendments`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from datetime import date
 from pydantic import ValidationError
 
 from pipeline.core.errors import ArchiveError, StateError
+from pipeline.core.i18n import _
 from pipeline.core.workspace import Workspace
+from pipeline.lifecycle.amendment_rows import amendments
 from pipeline.records.archive import workspace_path
 from pipeline.records.registry import ConventionRow, Registry
 from schemas import Convention
@@ -44,11 +47,24 @@ def require(reg: Registry, convention_id: str) -> ConventionRow:
     return row
 
 
+def signed_amendment_record(ws: Workspace, reg: Registry, convention_id: str
+                            ) -> Convention | None:
+    """The record of the latest signed amendment of a convention, or None."""
+    signed = [a for a in amendments(reg, convention_id) if a.status == "signed"]
+    if not signed:
+        return None
+    aid = signed[-1].id
+    docs = [d for d in reg.documents(convention_id)
+            if d.relpath.rsplit("/", 1)[-1].startswith(f"{aid}-record")]
+    if not docs:
+        raise StateError(_("The record of amendment {id} is missing.").format(id=aid))
+    return convention_from_json(workspace_path(ws, docs[-1].relpath).read_bytes(),
+                                docs[-1].relpath)
+
+
 def current_terms(ws: Workspace, reg: Registry, row: ConventionRow) -> Convention:
     """The terms in force: the latest signed amendment's record, else the archived intake
     of the current version."""
-    from pipeline.lifecycle.amendments import signed_amendment_record
-
     amended = signed_amendment_record(ws, reg, row.id)
     if amended is not None:
         return amended

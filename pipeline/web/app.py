@@ -15,6 +15,7 @@ from pipeline.core.i18n import _, current_language, ngettext
 from pipeline.core.settings import Settings, load_settings
 from pipeline.core.workspace import Workspace
 from pipeline.web import security
+from pipeline.web.context import EXTENSION
 
 __all__ = ["SECRET_FILE", "create_app"]
 
@@ -62,14 +63,14 @@ def create_app(workspace: Workspace | str | Path, *, settings: Settings | None =
         TEMPLATES_AUTO_RELOAD=False,
     )
     app.config.update(config or {})
-    app.extensions["fiftyfifty"] = {"workspace": ws, "settings": settings}
+    app.extensions[EXTENSION] = {"workspace": ws, "settings": settings}
     app.jinja_env.globals.update(_=_, ngettext=ngettext, lang=current_language)
     app.jinja_env.autoescape = True
     security.install(app)
     from pipeline.web.signing import blueprint as signing_pages
 
     app.register_blueprint(signing_pages)
-    from pipeline.web.agents import register as register_agents  # it imports this module
+    from pipeline.web.agents import register as register_agents
     register_agents(app)
 
     @app.errorhandler(HTTPException)
@@ -85,14 +86,3 @@ def create_app(workspace: Workspace | str | Path, *, settings: Settings | None =
 
     return app
 
-
-def workspace_of(app: Flask) -> Workspace:
-    """The workspace an application serves."""
-    ws: Workspace = app.extensions["fiftyfifty"]["workspace"]
-    return ws
-
-
-def settings_of(app: Flask) -> Settings:
-    """The settings an application was built with."""
-    s: Settings = app.extensions["fiftyfifty"]["settings"]
-    return s

@@ -17,8 +17,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from PIL import ImageCms
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.sign import fields, signers
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
     ArrayObject,
@@ -34,10 +32,14 @@ from reportlab.pdfgen import canvas
 
 from pipeline.core.errors import SigningError
 from pipeline.core.workspace import Workspace
+from pipeline.documents.pdf.sigfields import FieldSpec, signature_fields_bytes
 from pipeline.records.archive import StoredDocument, add_files, workspace_path
 from pipeline.records.registry import Registry
 from pipeline.signatures.appearance import _FONT, _register_font
+from pipeline.signatures.credentials import Pkcs12Credential
+from pipeline.signatures.pades import FieldSignature, SigningPolicy, sign_pdf_bytes
 from pipeline.signatures.signing_ca import SigningCa
+from pipeline.signatures.trust import load_roots
 from pipeline.signatures.verify import verify_pdf
 
 __all__ = ["JSON_HASH_KEY", "SEAL_FIELD", "EvidenceCheck", "archive_evidence",
@@ -170,18 +172,20 @@ def evidence_pdf(facts: dict[str, Any], json_sha: str) -> bytes:
     return _as_pdfa(buf.getvalue(), title, json_sha, datetime.now(UTC))
 
 
-def _seal(data: bytes, ca: SigningCa, commune: str) -> bytes:
+def _seal(data: bytes, ca: SigningCa, commune: str, roots: tuple[Any, ...]) -> bytes:
+    """The report sealed by the commune: its seal field added first (so it is fixed before
+    any signature, as ``verify`` demands), then signed as a certification, PDF 1.7 kept."""
+    with_field = signature_fields_bytes(data, [FieldSpec(SEAL_FIELD, 0, (56.0, 20.0, 226.0, 60.0))],
+                                        name="the evidence report")
+    policy = SigningPolicy("B-B", None, roots)
     try:
-        signer = signers.SimpleSigner.load_pkcs12_data(
-            ca.seal_pkcs12.read_bytes(), other_certs=[], passphrase=ca.passphrase)
-    except (OSError, ValueError) as exc:
+        with Pkcs12Credential(ca.seal_pkcs12, ca.passphrase).open() as opened:
+            result = sign_pdf_bytes(with_field, FieldSignature(
+                field=SEAL_FIELD, capacity=f"Cachet de la commune de {commune}",
+                reason="Cachet du dossier de preuve", certify=True), opened, policy)
+    except OSError as exc:
         raise SigningError(f"The commune's seal ({ca.seal_pkcs12}) cannot be opened.") from exc
-    meta = signers.PdfSignatureMetadata(
-        field_name=SEAL_FIELD, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
-        reason="Cachet du dossier de preuve", name=f"Commune de {commune}")
-    out = signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(data)), meta, signer=signer,
-                           new_field_spec=fields.SigFieldSpec(SEAL_FIELD))
-    return bytes(out.getvalue())
+    return result.data
 
 
 def archive_evidence(ws: Workspace, reg: Registry, ca: SigningCa, facts: dict[str, Any],
@@ -190,7 +194,7 @@ def archive_evidence(ws: Workspace, reg: Registry, ca: SigningCa, facts: dict[st
     cid, key = str(facts["convention"]), str(facts["signatory"])
     body = (json.dumps(facts, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
     json_sha = hashlib.sha256(body).hexdigest()
-    sealed = _seal(evidence_pdf(facts, json_sha), ca, ca.commune)
+    sealed = _seal(evidence_pdf(facts, json_sha), ca, ca.commune, load_roots(ws))
     with reg.transaction():
         row = reg.get(cid)
         assert row is not None

@@ -3,9 +3,10 @@
 Pages (French by default), each a thin view over one library call:
 
 * ``/agents/login``, ``/agents/logout`` (:mod:`.auth`): accounts of
-  :mod:`pipeline.records.users`, argon2id, lock-out, expiring sessions;
+  :mod:`pipeline.records.registry.users`, argon2id, lock-out, expiring sessions;
 * ``/agents/`` and ``/agents/conventions`` (:mod:`.registry_views`): dashboard, the
-  registry list (:mod:`pipeline.records.browse`), each convention's page and its actions;
+  registry list (:mod:`pipeline.records.registry.browse`), each convention's page and
+  its actions;
 * ``/agents/imports`` (:mod:`.import_views`): intake form, upload, validation report,
   the run in the background worker (:mod:`.worker`, :mod:`pipeline.imports`);
 * ``/agents/archive`` (:mod:`.archive_views`): ``archive verify`` and the exports;
@@ -20,7 +21,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app
 
 from pipeline.web.agents.worker import ImportWorker
-from pipeline.web.app import workspace_of
+from pipeline.web.context import workspace_of
 
 __all__ = ["register", "worker_of"]
 

@@ -7,10 +7,10 @@ from werkzeug.wrappers import Response
 
 from pipeline.core.errors import PipelineError
 from pipeline.core.i18n import _
-from pipeline.records.users import ROLES, NewUser, Role, add_user, list_users, set_active
+from pipeline.records.registry.users import ROLES, NewUser, Role, add_user, list_users, set_active
 from pipeline.signatures.trust_store import add_trust_root, list_trust_roots
 from pipeline.web.agents.auth import admin_only, current_agent, registry
-from pipeline.web.app import workspace_of
+from pipeline.web.context import workspace_of
 
 __all__ = ["install"]
 

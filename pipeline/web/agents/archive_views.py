@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from pipeline.records.audit import verify_archive
 from pipeline.records.registry import export_csv, export_json
 from pipeline.web.agents.auth import current_agent, registry
-from pipeline.web.app import workspace_of
+from pipeline.web.context import workspace_of
 
 __all__ = ["install"]
 

@@ -30,8 +30,8 @@ from werkzeug.wrappers import Response
 
 from pipeline.core.i18n import _
 from pipeline.records.registry import Registry
-from pipeline.records.users import User, authenticate, get_user, record_logout
-from pipeline.web.app import workspace_of
+from pipeline.records.registry.users import User, authenticate, get_user, record_logout
+from pipeline.web.context import workspace_of
 from pipeline.web.security import RateLimiter
 
 __all__ = ["IDLE_SECONDS", "MAX_SECONDS", "SESSION_KEY", "admin_only", "current_agent",

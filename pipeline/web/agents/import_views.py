@@ -33,11 +33,11 @@ from pipeline.core.errors import PipelineError
 from pipeline.core.i18n import _
 from pipeline.imports import files_of, report_issues, stage_upload
 from pipeline.intake.forms import WRITERS
-from pipeline.records.jobs import Job, get_job, list_jobs, queue_job, queue_position
+from pipeline.records.registry.jobs import Job, get_job, list_jobs, queue_job, queue_position
 from pipeline.web.agents import worker_of
 from pipeline.web.agents.auth import current_agent, registry
 from pipeline.web.agents.labels import JOB_LABELS, SEVERITY_LABELS
-from pipeline.web.app import workspace_of
+from pipeline.web.context import workspace_of
 
 __all__ = ["install"]
 

@@ -34,13 +34,13 @@ from pipeline.core.clock import today as clock_today
 from pipeline.core.errors import PipelineError
 from pipeline.core.i18n import _
 from pipeline.records.archive import workspace_path
-from pipeline.records.browse import SORTS, Query, dashboard, search, years
 from pipeline.records.registry import STATUSES, ConventionRow, DocumentRow, is_valid_convention_id
+from pipeline.records.registry.browse import SORTS, Query, dashboard, search, years
 from pipeline.signatures.workflow import record_scan
 from pipeline.web.agents import worker_of
 from pipeline.web.agents.auth import current_agent, registry
 from pipeline.web.agents.labels import DOCUMENT_LABELS, EVENT_LABELS, STATUS_LABELS
-from pipeline.web.app import workspace_of
+from pipeline.web.context import workspace_of
 
 __all__ = ["ACTIONS", "Action", "install"]
 
@@ -186,7 +186,9 @@ def install(bp: Blueprint) -> None:
             scan = Path(tmp) / "scan.pdf"
             upload.save(scan)
             try:
-                record_scan(ws, cid, scan, when, actor=current_agent().login)
+                reason = request.form.get("unchecked_reason", "").strip() or None
+                record_scan(ws, cid, scan, when, actor=current_agent().login,
+                            unchecked_reason=reason)
             except PipelineError as exc:
                 flash(_("The paper original was not recorded: {error}").format(
                     error=exc.msg), "error")

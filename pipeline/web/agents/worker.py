@@ -2,7 +2,7 @@
 
 One daemon thread per application. It sleeps until a job is queued (or every few seconds,
 to notice jobs queued by another server process on the same workspace), takes the oldest
-with :func:`pipeline.records.jobs.claim_next` and runs it with
+with :func:`pipeline.records.registry.jobs.claim_next` and runs it with
 :func:`pipeline.imports.run_import`.
 
 A job is claimed and run only while holding an advisory lock on
@@ -25,8 +25,8 @@ from contextlib import contextmanager
 from pipeline.catalogue.loader import Catalogue
 from pipeline.core.workspace import Workspace
 from pipeline.imports import IMPORTS_DIR, run_import
-from pipeline.records.jobs import claim_next, mark_interrupted
 from pipeline.records.registry import Registry
+from pipeline.records.registry.jobs import claim_next, mark_interrupted
 
 __all__ = ["ImportWorker"]
 

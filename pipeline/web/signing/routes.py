@@ -26,7 +26,7 @@ from pipeline.core.i18n import _
 from pipeline.records.registry.invitations import utc_now
 from pipeline.signatures.online import journey
 from pipeline.signatures.online.drawing import decode_drawing
-from pipeline.web.app import settings_of, workspace_of
+from pipeline.web.context import settings_of, workspace_of
 from pipeline.web.security import RateLimiter
 from pipeline.web.signing.pages import current_pdf, page_count, page_png
 
