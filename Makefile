@@ -50,7 +50,8 @@ lint: venv
 	$(BIN)/lint-imports --no-cache
 
 test: system venv lint
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 -m "not slow"
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m slow
 
 check: venv lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 -m "not libreoffice and not slow and not browser"

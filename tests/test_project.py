@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -19,9 +20,11 @@ from pipeline.core.errors import ConfigError
 
 
 @pytest.fixture(autouse=True)
-def _no_chosen_project(monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_chosen_project(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv(project.ENV_HOME, raising=False)
     monkeypatch.delenv("FIFTYFIFTY_CATALOGUE", raising=False)
+    project.use_project(None)
+    yield
     project.use_project(None)
 
 

@@ -22,11 +22,15 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from test_faults import BIN, EXAMPLES, cli
 
+from pipeline.signatures.local_pki import pem
+from pipeline.signatures.pki_server import PkiServer
+
 pytestmark = pytest.mark.libreoffice
 
 
 @pytest.fixture(scope="module")
-def session(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str, list[str]]:
+def session(tmp_path_factory: pytest.TempPathFactory,
+            pki_server: PkiServer) -> tuple[Path, Path, str, list[str]]:
     """(workspace, pki folder, passphrase, every output the commands printed)."""
     base = tmp_path_factory.mktemp("secrets")
     ws, pki, reports = base / "ws", base / "pki", base / "ws" / "reports"
@@ -41,15 +45,22 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str, 
     cid = json.loads(run.stdout)["conventions"][0]["id"]
     show = cli("registry", "show", cid, "--workspace", str(ws), "--json", env=env)
     signatories = json.loads(show.stdout)["signatories"]
-    pki_res = cli("demo-pki", str(pki), *[f"--role={s['key']}={s['name']}" for s in signatories],
-                  env=env)
-    assert pki_res.returncode == 0, pki_res.stderr
-    passphrase = (pki / "PASSPHRASE.txt").read_text(encoding="utf-8").strip()
-    assert len(passphrase) >= 8
-    outputs += [run.stdout, run.stderr, show.stdout, pki_res.stdout]
+    # Each signatory's PKCS#12, issued by the local PKI (its OCSP and CRL served on
+    # 127.0.0.1), whose root the workspace trusts.
+    passphrase = "secret-" + base64.b32encode(os.urandom(10)).decode()
+    local = pki_server.pki
+    pki.mkdir()
+    (pki / "ca.pem").write_bytes(pem(local.root.cert))
+    for s in signatories:
+        (pki / f"{s['key']}.p12").write_bytes(
+            local.issue_signer(s["name"]).pkcs12(local.chain, passphrase.encode(), s["key"]))
+    trusted = cli("trust", "add", str(pki / "ca.pem"), "--workspace", str(ws), env=env)
+    assert trusted.returncode == 0, trusted.stderr
+    outputs += [run.stdout, run.stderr, show.stdout, trusted.stdout]
     for s in signatories:
         res = cli("sign", cid, "--signatory", s["key"], "--pkcs12", str(pki / f"{s['key']}.p12"),
                   "--passphrase-env", "FF_SECRET_PASS", "--location", "Loos-en-Gohelle",
+                  "--level", "B-B",
                   "--workspace", str(ws),
                   env={**env, "FF_SECRET_PASS": passphrase})
         assert res.returncode == 0, res.stderr

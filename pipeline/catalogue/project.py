@@ -26,6 +26,7 @@ __all__ = [
     "ENV_HOME",
     "InitResult",
     "bundled_templates",
+    "chosen_project",
     "defaults_root",
     "init_project",
     "project_dir",
@@ -45,6 +46,11 @@ def use_project(folder: str | os.PathLike[str] | None) -> None:
     """Choose the project folder for the rest of the process (the CLI's ``--project``)."""
     global _chosen
     _chosen = Path(folder).expanduser().absolute() if folder else None
+
+
+def chosen_project() -> Path | None:
+    """The folder :func:`use_project` chose, or ``None``."""
+    return _chosen
 
 
 def defaults_root() -> Path:

@@ -65,11 +65,15 @@ class RootGroup(LocalisedGroup, LazyGroup):
     _running = False
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
+        from pipeline.catalogue.project import chosen_project, use_project
+
         self._running = True
+        project = chosen_project()
         try:
             return super().main(*args, **kwargs)
-        finally:
+        finally:  # as found, for whoever runs a command next in this process (tests)
             self._running = False
+            use_project(project)
 
     def _load(self, modules: Sequence[str]) -> None:
         super()._load(modules)

@@ -25,7 +25,11 @@ def walk(group: click.Group, prefix: str = "fiftyfifty") -> Iterator[tuple[str, 
 
 
 def help_text(full: str, cmd: click.Command) -> str:
-    ctx = click.Context(cmd, info_name=full, terminal_width=100, max_content_width=100)
+    """``full --help`` as the command line prints it (``-h, --help``, 100 columns)."""
+    root = click.Context(click.Group("fiftyfifty"), info_name="fiftyfifty",
+                         help_option_names=["-h", "--help"])
+    ctx = click.Context(cmd, info_name=full, parent=root, terminal_width=100,
+                        max_content_width=100)
     return cmd.get_help(ctx)
 
 
@@ -35,6 +39,9 @@ def reference(group: click.Group) -> str:
     from pipeline.cli.localise import click_speaks, localise, restore
     from pipeline.core.i18n import current_language
 
+    load_all = getattr(group, "load_all", None)
+    if load_all is not None:  # the lazy root group: every command, before translating
+        load_all()
     localise(group)
     parts = [START, ""]
     try:

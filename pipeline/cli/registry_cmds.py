@@ -23,14 +23,12 @@ from pipeline.cli.evidence_view import check_archive_evidence, print_evidence
 from pipeline.cli.export_cmds import transfer_note
 from pipeline.core.files import write_atomic
 from pipeline.core.i18n import N_, _, ngettext
-from pipeline.lifecycle.consolidated import consolidated
+from pipeline.lifecycle.details import convention_details
 from pipeline.lifecycle.drafts import list_drafts
 from pipeline.lifecycle.filters import lifecycle_filter
-from pipeline.lifecycle.timeline import timeline
 from pipeline.records.audit import AuditReport, verify_archive
 from pipeline.records.registry import STATUSES, ConventionRow, Registry, export_csv, export_json
 from pipeline.records.registry.export import holder_names
-from pipeline.records.transfers import transfers
 
 
 def _open(workspace: str | None) -> Registry:
@@ -89,25 +87,6 @@ def _list_drafts(reg: Registry, type_id: str | None, holder: str | None,
         click.echo(f"{d.label:<30}  draft  r{d.revision:<2} {d.type_id:<12}  {d.title}")
 
 
-def show_payload(reg: Registry, row: ConventionRow) -> dict[str, Any]:
-    """The convention, its documents, signatories with their state, and its history."""
-    signed = reg.signatures(row.id)
-    signatories = []
-    for sig in row.signatories:
-        key = str(sig.get("key", ""))
-        event = signed.get(key)
-        signatories.append({**sig, "signed": event is not None,
-                            "signed_at": event.at if event else None})
-    return {
-        "convention": row.to_dict(),
-        "documents": [d.to_dict() for d in reg.documents(row.id)],
-        "signatories": signatories,
-        "events": [e.to_dict() for e in reg.events(row.id)],
-        "timeline": [s.to_dict() for s in timeline(reg.events(row.id))],
-        "transfers": [t.to_dict() for t in transfers(reg, row.id)],  # SEDA hand-overs
-    }
-
-
 def consolidated_lines(data: dict[str, Any]) -> list[str]:
     """The amendments of a convention and the terms in force after them."""
     from datetime import date
@@ -147,8 +126,7 @@ def show_cmd(convention_id: str, workspace: str | None, as_json: bool) -> None:
             click.echo(_("Error: no convention {id} in the registry.").format(id=convention_id),
                        err=True)
             sys.exit(EXIT_USAGE)
-        data = show_payload(reg, row)
-        data.update(consolidated(get_workspace(workspace), reg, row))
+        data = convention_details(get_workspace(workspace), reg, row)
         if as_json:
             emit_json(data)
             return

@@ -198,7 +198,8 @@ class SofficeRun:
 def _listing(folder: Path) -> tuple[tuple[str, int], ...]:
     """Names and sizes in ``folder``: any change counts as progress."""
     try:
-        return tuple(sorted((e.name, e.stat().st_size) for e in os.scandir(folder)))
+        with os.scandir(folder) as entries:
+            return tuple(sorted((e.name, e.stat().st_size) for e in entries))
     except OSError:
         return ()
 
