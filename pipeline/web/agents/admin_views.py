@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from pipeline.core.errors import PipelineError
 from pipeline.core.i18n import _
 from pipeline.records.registry.users import ROLES, NewUser, Role, add_user, list_users, set_active
-from pipeline.signatures.trust_store import add_trust_root, list_trust_roots
+from pipeline.signatures.trust import add_root, list_roots
 from pipeline.web.agents.auth import admin_only, current_agent, registry
 from pipeline.web.context import workspace_of
 
@@ -54,7 +57,7 @@ def install(bp: Blueprint) -> None:
 
     def trust_page(error: str | None = None, status: int = 200) -> tuple[str, int]:
         return render_template("agents/trust.html",
-                               roots=list_trust_roots(workspace_of(current_app)),
+                               roots=list_roots(workspace_of(current_app)),
                                error=error), status
 
     @bp.get("/trust")
@@ -68,10 +71,14 @@ def install(bp: Blueprint) -> None:
         upload = request.files.get("certificate")
         if upload is None or not upload.filename:
             return trust_page(_("Choose a certificate file (PEM or DER)."), 400)
-        try:
-            add_trust_root(workspace_of(current_app), registry(), filename=upload.filename,
-                           data=upload.read(1_000_001), actor=current_agent().login)
-        except PipelineError as exc:
-            return trust_page(exc.msg, 400)
+        ws = workspace_of(current_app)
+        (ws.root / "tmp").mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=ws.root / "tmp") as tmp:
+            received = Path(tmp) / "certificate"
+            received.write_bytes(upload.read(1_000_001))
+            try:  # the same checks and event as `fiftyfifty trust add`
+                add_root(ws, received, actor=current_agent().login)
+            except PipelineError as exc:
+                return trust_page(exc.msg, 400)
         flash(_("Trust root added."), "notice")
         return redirect(url_for("agents.trust"))
