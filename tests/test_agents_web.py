@@ -341,3 +341,48 @@ def test_pages_in_english_on_request(app: Flask) -> None:
     finally:
         set_language("fr")
     assert "Espace agents : connexion" in app.test_client().get("/agents/login").get_data(True)
+
+
+def _post(client: FlaskClient, cid: str, action: str, data: dict[str, str]) -> str:
+    csrf = token(client, f"/agents/conventions/{cid}")
+    res = client.post(f"/agents/conventions/{cid}/{action}", data={"csrf_token": csrf, **data},
+                      follow_redirects=True)
+    assert res.status_code == 200
+    return res.get_data(as_text=True)
+
+
+def test_works_and_early_end_from_the_convention_page(site: tuple[Flask, list[str]],
+                                                       tmp_path: Path) -> None:
+    app, ids = site
+    cid = ids[0]
+    client = app.test_client()
+    login(client, "clerk")
+    scan = make_unsigned_pdf(tmp_path / "scan.pdf")
+    csrf = token(client, f"/agents/conventions/{cid}")
+    with scan.open("rb") as fh:
+        client.post(f"/agents/conventions/{cid}/paper-original", data={
+            "csrf_token": csrf, "signed_on": "2026-11-20", "scan": (fh, "scan.pdf"),
+            "unchecked_reason": "QR code torn off the original"},
+            content_type="multipart/form-data")
+    assert "Enregistrer le début des travaux" in client.get(
+        f"/agents/conventions/{cid}").get_data(as_text=True)
+    assert "début des travaux est enregistré" in _post(client, cid, "works", {"on": "2027-03-01"})
+    assert "fin des travaux est enregistrée" in _post(client, cid, "works", {"on": "2027-06-30"})
+    assert "date et le motif" in _post(client, cid, "terminate", {"on": "2028-01-15"})
+    # This fixture's archived record is not a full convention: the library refuses to
+    # compute a repayment from it, and the page says so (the CLI tests end real ones).
+    page = _post(client, cid, "terminate", {"on": "2028-01-15", "reason": "Projet abandonné"})
+    assert "intake.json" in page and 'class="error"' in page
+    with Registry.open(app.extensions["fiftyfifty"]["workspace"].registry_path) as reg:
+        row = reg.get(cid)
+        assert row is not None and row.status == "works_done"
+        moves = [(e.details.get("to"), e.actor) for e in reg.events(cid) if e.action == "status"]
+        assert ("works_started", "clerk") in moves and ("works_done", "clerk") in moves
+
+
+def test_invitations_need_the_mail_settings(site: tuple[Flask, list[str]]) -> None:
+    app, ids = site
+    client = app.test_client()
+    login(client, "clerk")
+    page = _post(client, ids[1], "invite", {"mode": "send"})
+    assert "Rien n’a été envoyé" in page

@@ -36,13 +36,20 @@ def worker_of(app: Flask | None = None) -> ImportWorker:
 
 def register(app: Flask) -> None:
     """Add the back-office blueprint and its import worker to ``app``."""
-    from pipeline.web.agents import admin_views, archive_views, import_views, registry_views
+    from pipeline.web.agents import (
+        admin_views,
+        archive_views,
+        import_views,
+        lifecycle_views,
+        registry_views,
+    )
     from pipeline.web.agents.auth import install_auth
 
     bp = Blueprint("agents", __name__, url_prefix="/agents",
                    static_folder="../static/agents", static_url_path="/static")
     install_auth(bp)
     registry_views.install(bp)
+    lifecycle_views.install(bp)
     import_views.install(bp)
     archive_views.install(bp)
     admin_views.install(bp)

@@ -63,9 +63,12 @@ class Action:
 
 
 ACTIONS: tuple[Action, ...] = (
+    Action("invite", frozenset({"generated", "signing"})),
     Action("paper", frozenset({"generated", "signing"})),
+    Action("works", frozenset({"signed", "works_started"})),
+    Action("terminate", frozenset({"signed", "works_started", "works_done"})),
 )
-"""What the library offers today: recording the signed paper original (a scan)."""
+"""What a clerk can do from a convention's page, by status (each calls the library)."""
 
 
 def _convention(cid: str) -> ConventionRow:
