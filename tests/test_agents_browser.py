@@ -150,7 +150,7 @@ def test_import_run_and_open_a_convention(page: Any, server: Server, tmp_path: P
     # 4. Open a convention, see page 1, download the PDF.
     page.locator("#produced a").first.click()
     page.wait_for_url("**/agents/conventions/*")
-    assert page.get_by_role("heading", name="Signataires").is_visible()
+    assert page.get_by_role("heading", name="Signataires", exact=True).is_visible()
     assert "Pas encore signé" in page.content()
     image = page.locator("img.page")
     image.wait_for()
