@@ -121,7 +121,7 @@ clean:
 I18N_KEYWORDS := --no-location --omit-header -k N_ -k ngettext:1,2
 i18n: venv
 	$(BIN)/pybabel extract $(I18N_KEYWORDS) -o pipeline/locale/validation.pot pipeline/intake pipeline/validation schemas
-	$(BIN)/pybabel extract $(I18N_KEYWORDS) -o pipeline/locale/cli.pot pipeline/cli pipeline/core pipeline/catalogue pipeline/records/registry/db.py pipeline/documents/convert/_checks.py
+	$(BIN)/pybabel extract $(I18N_KEYWORDS) -o pipeline/locale/cli.pot pipeline/cli pipeline/core pipeline/catalogue pipeline/records/registry/db.py pipeline/records/registry/users.py pipeline/documents/convert/_checks.py
 	$(BIN)/python -m pipeline.cli.localise pipeline/locale/cli.pot
 	$(BIN)/pybabel update --no-wrap -N -D validation -i pipeline/locale/validation.pot -d pipeline/locale -l fr
 	$(BIN)/pybabel update --no-wrap -N -D cli -i pipeline/locale/cli.pot -d pipeline/locale -l fr

@@ -44,12 +44,13 @@ def add_accounts(ws: Workspace) -> None:
         set_active(reg, "gone", False, actor="test")
 
 
-def add_conventions(ws: Workspace, tmp: Path, n: int = 3) -> list[str]:
-    """``n`` generated conventions with a real PDF, as the runner leaves them."""
+def add_conventions(ws: Workspace, tmp: Path, n: int = 3, first: int = 0) -> list[str]:
+    """``n`` generated conventions with a real PDF, as the runner leaves them (references
+    ``REF-<first>``, ``REF-<first + 1>``…)."""
     pdf = make_unsigned_pdf(tmp / "blank.pdf").read_bytes()
     ids = []
     with Registry.open(ws.registry_path) as reg:
-        for i in range(n):
+        for i in range(first, first + n):
             record = {"reference": f"REF-{i:02d}", "content": f"jardin {i}"}
             claim = reg.claim(new_convention(record), actor="test")
             cid = claim.convention_id

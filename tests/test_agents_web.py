@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import io
+import json
 import re
 import subprocess
 from collections.abc import Iterator
@@ -9,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from agents_fixtures import (
+    MINIMAL,
     PASSWORDS,
     add_accounts,
     add_conventions,
@@ -370,9 +374,12 @@ def test_works_and_early_end_from_the_convention_page(site: tuple[Flask, list[st
     assert "fin des travaux est enregistrée" in _post(client, cid, "works", {"on": "2027-06-30"})
     assert "date et le motif" in _post(client, cid, "terminate", {"on": "2028-01-15"})
     # This fixture's archived record is not a full convention: the library refuses to
-    # compute a repayment from it, and the page says so (the CLI tests end real ones).
+    # compute a repayment from it, and the page says so in French, never in pydantic's
+    # English (test_agents_journey ends a real one).
     page = _post(client, cid, "terminate", {"on": "2028-01-15", "reason": "Projet abandonné"})
-    assert "intake.json" in page and 'class="error"' in page
+    assert 'class="error"' in page
+    assert "ne respecte pas les règles de son type ; champs en cause : " in page
+    assert "Field required" not in page and "validation error" not in page.lower()
     with Registry.open(app.extensions["fiftyfifty"]["workspace"].registry_path) as reg:
         row = reg.get(cid)
         assert row is not None and row.status == "works_done"
@@ -386,3 +393,69 @@ def test_invitations_need_the_mail_settings(site: tuple[Flask, list[str]]) -> No
     login(client, "clerk")
     page = _post(client, ids[1], "invite", {"mode": "send"})
     assert "Rien n’a été envoyé" in page
+
+
+def test_dashboard_counts_waiting_signatures_and_upkeep_due(
+        site: tuple[Flask, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    app, ids = site
+    monkeypatch.setenv("FIFTYFIFTY_TODAY", "2029-08-01")  # 60 days before 30/09/2029
+    client = app.test_client()
+    login(client, "clerk")
+    page = client.get("/agents/").get_data(as_text=True)
+    tiles = re.findall(r'\?status=(\w+)"><strong>(\d+)</strong>', page)
+    with Registry.open(app.extensions["fiftyfifty"]["workspace"].registry_path) as reg:
+        expected: dict[str, int] = {}
+        for row in reg.list():
+            expected[row.status] = expected.get(row.status, 0) + 1
+        waiting = [cid for cid in ids if not reg.signatures(cid)
+                   and reg.get(cid).status in ("generated", "signing")]  # type: ignore[union-attr]
+    assert {status: int(n) for status, n in tiles} == expected
+    signatures, upkeep = page.split("Signatures en attente")[1].split("Engagements d’entretien se terminant")
+    assert waiting and all(cid in signatures for cid in waiting)
+    assert all(cid in upkeep for cid in ids) and "(30/09/2029)" in upkeep
+    monkeypatch.setenv("FIFTYFIFTY_TODAY", "2026-12-01")  # nothing due yet
+    page = client.get("/agents/").get_data(as_text=True)
+    assert not any(cid in page.split("Engagements d’entretien se terminant")[1] for cid in ids)
+
+
+def test_amend_is_refused_before_signature_and_for_a_bad_record(
+        site: tuple[Flask, list[str]], tmp_path: Path) -> None:
+    app, _ids = site
+    (cid,) = add_conventions(app.extensions["fiftyfifty"]["workspace"], tmp_path, n=1,
+                             first=50)
+    client = app.test_client()
+    login(client, "clerk")
+    assert "Produire l’avenant" not in client.get(f"/agents/conventions/{cid}").get_data(True)
+
+    def amend(name: str, data: bytes) -> str:
+        csrf = token(client, f"/agents/conventions/{cid}")
+        res = client.post(f"/agents/conventions/{cid}/amend", data={
+            "csrf_token": csrf, "record": (io.BytesIO(data), name)},
+            content_type="multipart/form-data", follow_redirects=True)
+        assert res.status_code == 200
+        return html.unescape(res.get_data(as_text=True))
+
+    assert "Choisissez le dossier modifié" in amend("notes.txt", b"hello")
+    page = amend("changed.json", MINIMAL.read_bytes())
+    assert "Aucun avenant n’a été produit" in page and "n'est pas signée" in page
+    assert str(tmp_path) not in page and "/tmp/" not in page
+    bad = json.loads(MINIMAL.read_text(encoding="utf-8"))
+    bad["holders"][0]["email"] = "pas-une-adresse"
+    page = amend("changed.json", json.dumps(bad).encode())
+    assert "Aucun avenant n’a été produit" in page and "changed.json" in page
+    assert "/tmp" not in page.split("Aucun avenant")[1][:400]
+    with Registry.open(app.extensions["fiftyfifty"]["workspace"].registry_path) as reg:
+        assert not [e for e in reg.events(cid) if e.action == "amendment"]
+
+
+def test_account_refusals_are_in_french(app: Flask) -> None:
+    admin = app.test_client()
+    login(admin, "admin")
+    res = admin.post("/agents/users", data={
+        "csrf_token": token(admin, "/agents/users"), "login": "Bad Login", "name": "X",
+        "role": "clerk", "password": "long-enough-password"})
+    assert res.status_code == 400 and "Identifiant" in res.get_data(as_text=True)
+    res = admin.post("/agents/users", data={
+        "csrf_token": token(admin, "/agents/users"), "login": "shorty", "name": "X",
+        "role": "clerk", "password": "short"})
+    assert "Le mot de passe est trop court" in res.get_data(as_text=True)

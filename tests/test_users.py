@@ -56,7 +56,8 @@ def test_passwords_are_stored_as_argon2id_only(reg: Registry) -> None:
     (NewUser("ok", "N", "clerk", "x" * 11), "too short"),
     (NewUser("ok", " ", "clerk", "x" * 12), "name is required"),
 ])
-def test_bad_accounts_are_refused(reg: Registry, new: NewUser, message: str) -> None:
+def test_bad_accounts_are_refused(reg: Registry, new: NewUser, message: str,
+                                  english: None) -> None:
     with pytest.raises(InputError, match=message):
         add_user(reg, new, actor="test")
 

@@ -35,8 +35,15 @@ def convention_from_json(data: bytes, where: str) -> Convention:
         if not isinstance(raw, dict):
             raise ValueError("a JSON object is expected")
         return Convention.model_validate({k: v for k, v in raw.items() if k not in _DERIVED})
-    except (ValueError, ValidationError) as exc:
-        raise ArchiveError(f"The archived record {where} cannot be read: {exc}") from exc
+    except ValidationError as exc:
+        fields = ", ".join(dict.fromkeys(".".join(str(p) for p in e["loc"]) or "-"
+                                         for e in exc.errors()))
+        raise ArchiveError(_("The archived record {where} does not fit the rules of its "
+                             "type; fields at fault: {fields}.").format(
+                                 where=where, fields=fields)) from exc
+    except ValueError as exc:
+        raise ArchiveError(_("The archived record {where} cannot be read: it is not a "
+                             "JSON object.").format(where=where)) from exc
 
 
 def require(reg: Registry, convention_id: str) -> ConventionRow:

@@ -20,6 +20,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from pipeline.core.errors import InputError, StateError
+from pipeline.core.i18n import _
 from pipeline.records.registry import Registry
 
 __all__ = [
@@ -128,15 +129,17 @@ def _row(r: tuple[object, ...]) -> User:
 def check_login(login: str) -> str:
     """The login if well formed (2 to 32 of ``a-z 0-9 . _ -``), else :class:`InputError`."""
     if not LOGIN_RE.fullmatch(login or ""):
-        raise InputError(f"Invalid login {login!r}: use 2 to 32 lower-case letters, digits,"
-                         " dots, dashes or underscores, starting with a letter or digit.")
+        raise InputError(_("Invalid login {login!r}: use 2 to 32 lower-case letters, digits, "
+                           "dots, dashes or underscores, starting with a letter or digit."
+                           ).format(login=login))
     return login
 
 
 def check_password(password: str) -> None:
     """Refuse a password shorter than :data:`MIN_PASSWORD` characters."""
     if len(password) < MIN_PASSWORD:
-        raise InputError(f"The password is too short: at least {MIN_PASSWORD} characters.")
+        raise InputError(_("The password is too short: at least {n} characters.").format(
+            n=MIN_PASSWORD))
 
 
 def get_user(reg: Registry, login: str) -> User | None:
@@ -156,15 +159,16 @@ def add_user(reg: Registry, new: NewUser, *, actor: str) -> User:
     """Create an account (refused when the login exists or the password is too short)."""
     check_login(new.login)
     if new.role not in ROLES:
-        raise InputError(f"Unknown role {new.role!r}: expected clerk or admin.")
+        raise InputError(_("Unknown role {role!r}: expected clerk or admin.").format(
+            role=new.role))
     name = " ".join(new.name.split())
     if not name or len(name) > 120:
-        raise InputError("The name is required (at most 120 characters).")
+        raise InputError(_("The name is required (at most 120 characters)."))
     check_password(new.password)
     digest = _hasher.hash(new.password)
     with reg.transaction():
         if get_user(reg, new.login) is not None:
-            raise StateError(f"The login {new.login} already exists.")
+            raise StateError(_("The login {login} already exists.").format(login=new.login))
         now = reg.now()
         reg.connection.execute(
             "INSERT INTO users (login, name, role, password_hash, created_at, updated_at)"
@@ -180,7 +184,7 @@ def set_active(reg: Registry, login: str, active: bool, *, actor: str) -> User:
     """Disable an account (it can no longer log in) or enable it again (lock-out cleared)."""
     with reg.transaction():
         if get_user(reg, login) is None:
-            raise StateError(f"No account {login}.")
+            raise StateError(_("No account {login}.").format(login=login))
         reg.connection.execute(
             "UPDATE users SET active = ?, failed_logins = 0, locked_until = NULL,"
             " updated_at = ? WHERE login = ?", (int(active), reg.now(), login))
@@ -197,7 +201,7 @@ def set_password(reg: Registry, login: str, password: str, *, actor: str) -> Use
     digest = _hasher.hash(password)
     with reg.transaction():
         if get_user(reg, login) is None:
-            raise StateError(f"No account {login}.")
+            raise StateError(_("No account {login}.").format(login=login))
         reg.connection.execute(
             "UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL,"
             " updated_at = ? WHERE login = ?", (digest, reg.now(), login))

@@ -6,7 +6,7 @@ Pages (French by default), each a thin view over one library call:
   :mod:`pipeline.records.registry.users`, argon2id, lock-out, expiring sessions;
 * ``/agents/`` and ``/agents/conventions`` (:mod:`.registry_views`): dashboard, the
   registry list (:mod:`pipeline.records.registry.browse`), each convention's page and
-  its actions;
+  its actions (:mod:`.lifecycle_views`, :mod:`.amend_views`);
 * ``/agents/imports`` (:mod:`.import_views`): intake form, upload, validation report,
   the run in the background worker (:mod:`.worker`, :mod:`pipeline.imports`);
 * ``/agents/archive`` (:mod:`.archive_views`): ``archive verify`` and the exports;
@@ -38,6 +38,7 @@ def register(app: Flask) -> None:
     """Add the back-office blueprint and its import worker to ``app``."""
     from pipeline.web.agents import (
         admin_views,
+        amend_views,
         archive_views,
         import_views,
         lifecycle_views,
@@ -50,6 +51,7 @@ def register(app: Flask) -> None:
     install_auth(bp)
     registry_views.install(bp)
     lifecycle_views.install(bp)
+    amend_views.install(bp)
     import_views.install(bp)
     archive_views.install(bp)
     admin_views.install(bp)

@@ -13,6 +13,7 @@ from pipeline.core.i18n import _
 from pipeline.records.registry.users import ROLES, NewUser, Role, add_user, list_users, set_active
 from pipeline.signatures.trust import add_root, list_roots
 from pipeline.web.agents.auth import admin_only, current_agent, registry
+from pipeline.web.agents.failures import explain
 from pipeline.web.context import workspace_of
 
 __all__ = ["install"]
@@ -40,7 +41,7 @@ def install(bp: Blueprint) -> None:
                                                  role, f.get("password", "")),
                              actor=current_agent().login)
         except PipelineError as exc:
-            return users_page(exc.msg, 400)
+            return users_page(explain(exc), 400)
         flash(_("Account {login} created.").format(login=added.login), "notice")
         return redirect(url_for("agents.users"))
 
@@ -52,7 +53,7 @@ def install(bp: Blueprint) -> None:
         try:
             set_active(registry(), login, change == "enable", actor=current_agent().login)
         except PipelineError as exc:
-            return users_page(exc.msg, 400)
+            return users_page(explain(exc), 400)
         return redirect(url_for("agents.users"))
 
     def trust_page(error: str | None = None, status: int = 200) -> tuple[str, int]:
@@ -79,6 +80,6 @@ def install(bp: Blueprint) -> None:
             try:  # the same checks and event as `fiftyfifty trust add`
                 add_root(ws, received, actor=current_agent().login)
             except PipelineError as exc:
-                return trust_page(exc.msg, 400)
+                return trust_page(explain(exc), 400)
         flash(_("Trust root added."), "notice")
         return redirect(url_for("agents.trust"))

@@ -36,6 +36,7 @@ from pipeline.intake.forms import WRITERS
 from pipeline.records.registry.jobs import Job, get_job, list_jobs, queue_job, queue_position
 from pipeline.web.agents import worker_of
 from pipeline.web.agents.auth import current_agent, registry
+from pipeline.web.agents.failures import explain
 from pipeline.web.agents.labels import JOB_LABELS, SEVERITY_LABELS
 from pipeline.web.context import workspace_of
 
@@ -100,7 +101,7 @@ def install(bp: Blueprint) -> None:
                 catalogue=Catalogue.load(current_app.config.get("AGENTS_CATALOGUE")))
         except PipelineError as exc:
             return render_template("agents/imports.html", jobs=list_jobs(registry()),
-                                   labels=JOB_LABELS, error=exc.msg), 400
+                                   labels=JOB_LABELS, error=explain(exc)), 400
         return redirect(url_for("agents.import_job", job_id=job.id))
 
     @bp.get("/imports/<int:job_id>")

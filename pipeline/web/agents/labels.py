@@ -49,4 +49,5 @@ EVENT_LABELS: dict[str, str] = {
     "status": "Status changed",
     "document": "Document archived",
     "signed": "Signature recorded",
+    "amendment": "Amendment produced",
 }

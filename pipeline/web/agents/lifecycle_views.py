@@ -19,6 +19,7 @@ from pipeline.lifecycle.statuses import StatusChange, finish_works, start_works,
 from pipeline.records.registry import is_valid_convention_id
 from pipeline.signatures.online.invite import InviteRequest, invite
 from pipeline.web.agents.auth import current_agent, registry
+from pipeline.web.agents.failures import explain
 from pipeline.web.context import workspace_of
 
 __all__ = ["install"]
@@ -53,7 +54,7 @@ def install(bp: Blueprint) -> None:
                 cid, resend=mode == "resend", revoke=mode == "revoke"),
                 actor=current_agent().login)
         except PipelineError as exc:
-            flash(_("Nothing was sent: {error}").format(error=exc.msg), "error")
+            flash(_("Nothing was sent: {error}").format(error=explain(exc)), "error")
             return _back(cid)
         n = len(outcome.invited)
         flash(ngettext("{n} invitation handled.", "{n} invitations handled.", n).format(n=n),
@@ -76,7 +77,7 @@ def install(bp: Blueprint) -> None:
                 finish_works(workspace_of(current_app), change)
                 flash(_("The end of the works is recorded."), "notice")
         except PipelineError as exc:
-            flash(exc.msg, "error")
+            flash(explain(exc), "error")
         return _back(cid)
 
     @bp.post("/conventions/<cid>/terminate")
@@ -90,7 +91,7 @@ def install(bp: Blueprint) -> None:
             _row, repayment = terminate(workspace_of(current_app), StatusChange(
                 cid, on, current_agent().login, reason=reason))
         except PipelineError as exc:
-            flash(exc.msg, "error")
+            flash(explain(exc), "error")
             return _back(cid)
         flash(_("The convention is terminated; repayment due: {amount}.").format(
             amount=amount_fr(repayment.amount if repayment.applies else 0)), "notice")

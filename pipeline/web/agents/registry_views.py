@@ -33,12 +33,14 @@ from werkzeug.wrappers import Response
 from pipeline.core.clock import today as clock_today
 from pipeline.core.errors import PipelineError
 from pipeline.core.i18n import _
+from pipeline.lifecycle.amendments import AMENDABLE
 from pipeline.records.archive import workspace_path
 from pipeline.records.registry import STATUSES, ConventionRow, DocumentRow, is_valid_convention_id
 from pipeline.records.registry.browse import SORTS, Query, dashboard, search, years
 from pipeline.signatures.workflow import record_scan
 from pipeline.web.agents import worker_of
 from pipeline.web.agents.auth import current_agent, registry
+from pipeline.web.agents.failures import explain
 from pipeline.web.agents.labels import DOCUMENT_LABELS, EVENT_LABELS, STATUS_LABELS
 from pipeline.web.context import workspace_of
 
@@ -66,6 +68,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("invite", frozenset({"generated", "signing"})),
     Action("paper", frozenset({"generated", "signing"})),
     Action("works", frozenset({"signed", "works_started"})),
+    Action("amend", frozenset(AMENDABLE)),
     Action("terminate", frozenset({"signed", "works_started", "works_done"})),
 )
 """What a clerk can do from a convention's page, by status (each calls the library)."""
@@ -194,7 +197,7 @@ def install(bp: Blueprint) -> None:
                             unchecked_reason=reason)
             except PipelineError as exc:
                 flash(_("The paper original was not recorded: {error}").format(
-                    error=exc.msg), "error")
+                    error=explain(exc, hide=tmp)), "error")
                 return redirect(url_for("agents.convention", cid=cid))
         flash(_("The signed paper original is recorded: the convention is signed."), "notice")
         return redirect(url_for("agents.convention", cid=cid))
