@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from flask import Flask
 from registry_driver import new_convention
@@ -63,6 +63,13 @@ def add_conventions(ws: Workspace, tmp: Path, n: int = 3, first: int = 0) -> lis
 
 def make_app(ws: Workspace, **config: Any) -> Flask:
     return create_app(ws, config={"TESTING": False, "AGENTS_LOGIN_LIMIT": 1000, **config})
+
+
+class HasUrl(Protocol):
+    """A running server (:class:`Server`, ``BackgroundServer``)."""
+
+    @property
+    def url(self) -> str: ...
 
 
 @dataclass
@@ -124,6 +131,31 @@ def write_xlsx(path: Path) -> Path:
         sheet.append([v.replace("WEB-", "XLS-") for v in row.values()])
     wb.save(path)
     return path
+
+
+def log_in(page: Any, server: HasUrl, who: str = "clerk") -> None:
+    """Log in through the login page (Playwright page), landing on the dashboard."""
+    page.goto(server.url + "/agents/")
+    assert "/agents/login" in page.url
+    page.get_by_label("Identifiant").fill(who)
+    page.get_by_label("Mot de passe").fill(PASSWORDS[who])
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url("**/agents/")
+
+
+def upload(page: Any, server: HasUrl, path: Path) -> None:
+    """Upload a filled intake form; the page then shows its validation report."""
+    page.goto(server.url + "/agents/imports")
+    page.get_by_label("Formulaire rempli (.xlsx, .csv ou .json)").set_input_files(str(path))
+    page.get_by_role("button", name="Vérifier le fichier").click()
+    page.wait_for_url("**/agents/imports/*")
+
+
+def report_rows(page: Any) -> list[list[str]]:
+    """The cells of the validation report's rows."""
+    rows = page.locator("#report tbody tr")
+    return [[c.strip() for c in rows.nth(i).locator("td").all_inner_texts()]
+            for i in range(rows.count())]
 
 
 @contextmanager

@@ -14,12 +14,14 @@ from typing import Any
 
 import pytest
 from agents_fixtures import (
-    PASSWORDS,
     Server,
     add_accounts,
     light_argon2,
+    log_in,
     make_app,
+    report_rows,
     serve,
+    upload,
     write_cp1252_csv,
     write_xlsx,
 )
@@ -29,6 +31,8 @@ from pipeline.core.i18n import set_language
 from pipeline.core.workspace import Workspace
 from pipeline.records.registry import Registry
 from pipeline.records.registry.jobs import list_jobs
+
+pytestmark = pytest.mark.browser
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
@@ -75,28 +79,6 @@ def page(browser: Any) -> Iterator[Any]:
     finally:
         context.close()
     assert not errors, errors  # e.g. a script or style refused by the CSP
-
-
-def log_in(page: Any, server: Server, who: str = "clerk") -> None:
-    page.goto(server.url + "/agents/")
-    assert "/agents/login" in page.url
-    page.get_by_label("Identifiant").fill(who)
-    page.get_by_label("Mot de passe").fill(PASSWORDS[who])
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url("**/agents/")
-
-
-def upload(page: Any, server: Server, path: Path) -> None:
-    page.goto(server.url + "/agents/imports")
-    page.get_by_label("Formulaire rempli (.xlsx, .csv ou .json)").set_input_files(str(path))
-    page.get_by_role("button", name="Vérifier le fichier").click()
-    page.wait_for_url("**/agents/imports/*")
-
-
-def report_rows(page: Any) -> list[list[str]]:
-    rows = page.locator("#report tbody tr")
-    return [[c.strip() for c in rows.nth(i).locator("td").all_inner_texts()]
-            for i in range(rows.count())]
 
 
 def test_the_intake_form_downloads(page: Any, server: Server) -> None:

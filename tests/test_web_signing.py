@@ -24,7 +24,9 @@ from web_fixtures import (
     Inbox,
     browser,
     make_web_workspace,
+    get_code,
     new_convention,
+    sign_through_browser,
     smtp,
 )
 
@@ -62,42 +64,6 @@ def cli(ws: Workspace, *args: str) -> Any:
                            [*args, "--workspace", str(ws.root)]).result()
 
 
-def _draw(page: Any) -> None:
-    box = page.locator("#signature-pad").bounding_box()
-    x, y = box["x"] + 20, box["y"] + box["height"] / 2
-    page.mouse.move(x, y)
-    page.mouse.down()
-    for step in range(1, 12):
-        page.mouse.move(x + step * 18, y + (12 if step % 2 else -12))
-    page.mouse.up()
-
-
-def _get_code(page: Any, inbox: Inbox, address: str) -> None:
-    page.click("#send-code")
-    page.wait_for_selector("#code")
-    page.fill("#code", inbox.code(address))
-    page.click("#check-code")
-    page.wait_for_selector("#sign-form")
-
-
-def _sign_through_browser(browser: Any, inbox: Inbox, address: str, name: str,
-                          draw: bool = True) -> Any:
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(inbox.link(address))
-    assert page.locator("h1").inner_text().startswith("Convention FF_")
-    assert page.locator("img.page").count() == 2
-    _get_code(page, inbox, address)
-    page.check("#consent")
-    page.fill("#typed_name", name)
-    if draw:
-        _draw(page)
-    page.click("#sign")
-    page.wait_for_selector("#signed-ok")
-    context.close()
-    return page
-
-
 def test_holders_then_commune_sign_online_and_everything_verifies(
         site: tuple[Workspace, str, Inbox], browser: Any, tmp_path: Path) -> None:
     ws, _url, inbox = site
@@ -112,7 +78,7 @@ def test_holders_then_commune_sign_online_and_everything_verifies(
     again = cli(ws, "invite", conv)
     assert "--resend" in again.output  # an active link is not sent twice
 
-    _sign_through_browser(browser, inbox, H1, "Camille Dupré")
+    sign_through_browser(browser, inbox, H1, "Camille Dupré")
     with Registry.open(ws.registry_path) as reg:
         assert reg.get(conv).status == "signing"  # type: ignore[union-attr]
         signed = reg.latest_document(conv, ["signed"])
@@ -122,11 +88,11 @@ def test_holders_then_commune_sign_online_and_everything_verifies(
     assert [(e.field, e.validation) for e in entries] == [("sig-holder-1", "Signature is Valid.")]
     assert entries[0].common_name == "Camille Dupré"
 
-    _sign_through_browser(browser, inbox, H2, "Léa Martin", draw=False)
+    sign_through_browser(browser, inbox, H2, "Léa Martin", draw=False)
     assert "Convention" in str(inbox.to(COMMUNE_EMAIL)[-1]["Subject"])  # invited at once
     commune = cli(ws, "invite", conv)
     assert commune.exit_code == 0 and "commune" in commune.output and "--resend" in commune.output
-    _sign_through_browser(browser, inbox, COMMUNE_EMAIL, "Jean-François Maëlle")
+    sign_through_browser(browser, inbox, COMMUNE_EMAIL, "Jean-François Maëlle")
 
     verdict = cli(ws, "verify", conv, "--json")
     assert verdict.exit_code == 0, verdict.output
@@ -176,7 +142,7 @@ def test_unknown_expired_and_used_links_get_the_same_page(
     assert page.goto(link_2).status == 404 and _invalid_text(page) == reference
     context.close()
 
-    _sign_through_browser(browser, inbox, H1, "Camille Dupré", draw=False)
+    sign_through_browser(browser, inbox, H1, "Camille Dupré", draw=False)
     context = browser.new_context()
     page = context.new_page()
     assert page.goto(link_1).status == 404 and _invalid_text(page) == reference  # used
@@ -223,7 +189,7 @@ def test_csrf_foreign_link_and_commune_too_early(site: tuple[Workspace, str, Inb
     context = browser.new_context()
     page = context.new_page()
     page.goto(inbox.link(H1))
-    _get_code(page, inbox, H1)
+    get_code(page, inbox, H1)
     forged = page.request.post(f"{url}/signature/sign",
                                form={"consent": "yes", "typed_name": "Camille Dupré"})
     assert forged.status == 400 and "La demande n’a pas pu être traitée" in forged.text()

@@ -112,6 +112,48 @@ def browser() -> Iterator[Any]:
             chromium.close()
 
 
+def draw_signature(page: Any) -> None:
+    """A few strokes on the signature pad."""
+    box = page.locator("#signature-pad").bounding_box()
+    x, y = box["x"] + 20, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for step in range(1, 12):
+        page.mouse.move(x + step * 18, y + (12 if step % 2 else -12))
+    page.mouse.up()
+
+
+def get_code(page: Any, inbox: Inbox, address: str) -> None:
+    """Ask for the one-time code, read it from the mail, enter it."""
+    page.click("#send-code")
+    page.wait_for_selector("#code")
+    page.fill("#code", inbox.code(address))
+    page.click("#check-code")
+    page.wait_for_selector("#sign-form")
+
+
+def sign_through_browser(browser: Any, inbox: Inbox, address: str, name: str,
+                         draw: bool = True, pages: int | None = 2) -> Any:
+    """An inhabitant signs from the link of their last invitation, in a fresh context:
+    one-time code from the mail, consent, typed name, drawn signature (``pages``: how
+    many page images the signing page shows, when known)."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(inbox.link(address))
+    assert page.locator("h1").inner_text().startswith("Convention FF_")
+    if pages is not None:
+        assert page.locator("img.page").count() == pages
+    get_code(page, inbox, address)
+    page.check("#consent")
+    page.fill("#typed_name", name)
+    if draw:
+        draw_signature(page)
+    page.click("#sign")
+    page.wait_for_selector("#signed-ok")
+    context.close()
+    return page
+
+
 def write_settings(ws: Workspace, smtp_port: int, base_url: str) -> None:
     """A settings file pointing at the test SMTP server and the server's address."""
     ws.root.mkdir(parents=True, exist_ok=True)
