@@ -148,7 +148,7 @@ def download_signed(page: Any, tmp: Path) -> Path:
     row = page.locator("tr", has_text="PDF signé").last
     with page.expect_download() as info:
         row.get_by_role("link").click()
-    target = tmp / info.value.suggested_filename
+    target: Path = tmp / str(info.value.suggested_filename)
     info.value.save_as(target)
     return target
 

@@ -410,12 +410,13 @@ def test_dashboard_counts_waiting_signatures_and_upkeep_due(
         waiting = [cid for cid in ids if not reg.signatures(cid)
                    and reg.get(cid).status in ("generated", "signing")]  # type: ignore[union-attr]
     assert {status: int(n) for status, n in tiles} == expected
-    signatures, upkeep = page.split("Signatures en attente")[1].split("Engagements d’entretien se terminant")
+    upkeep_title = "Engagements d’entretien se terminant"
+    signatures, upkeep = page.split("Signatures en attente")[1].split(upkeep_title)
     assert waiting and all(cid in signatures for cid in waiting)
     assert all(cid in upkeep for cid in ids) and "(30/09/2029)" in upkeep
     monkeypatch.setenv("FIFTYFIFTY_TODAY", "2026-12-01")  # nothing due yet
     page = client.get("/agents/").get_data(as_text=True)
-    assert not any(cid in page.split("Engagements d’entretien se terminant")[1] for cid in ids)
+    assert not any(cid in page.split(upkeep_title)[1] for cid in ids)
 
 
 def test_amend_is_refused_before_signature_and_for_a_bad_record(
