@@ -460,3 +460,26 @@ def test_account_refusals_are_in_french(app: Flask) -> None:
         "csrf_token": token(admin, "/agents/users"), "login": "shorty", "name": "X",
         "role": "clerk", "password": "short"})
     assert "Le mot de passe est trop court" in res.get_data(as_text=True)
+
+
+def test_schema_errors_are_told_in_the_clerks_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FIFTYFIFTY_LANG", "fr")
+    from pydantic import ValidationError
+
+    from pipeline.core.errors import ArchiveError
+    from pipeline.lifecycle.terms import convention_from_json
+    from pipeline.web.agents.failures import explain
+    from schemas import Convention
+
+    with pytest.raises(ValidationError) as raw:
+        Convention.model_validate({"reference": "R", "title": 3})
+    told = explain(raw.value)
+    assert told.startswith("Le dossier de la convention ne respecte pas les règles")
+    assert "title" in told and told.endswith("….") and "Field required" not in told
+    with pytest.raises(ArchiveError) as archived:
+        convention_from_json(b'{"reference": "R"}', "FF_2026_001/intake.json")
+    assert archived.value.msg.startswith("Le dossier archivé FF_2026_001/intake.json ne ")
+    assert "validation error" not in archived.value.msg
+    assert explain(archived.value).startswith("Le dossier de la convention ne respecte")
+    with pytest.raises(ArchiveError, match="pas un objet JSON"):
+        convention_from_json(b"[1, 2]", "intake.json")
