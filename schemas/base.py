@@ -100,9 +100,14 @@ def _not_negative(value: Decimal) -> Decimal:
 
 
 def _two_places_not_negative(value: Decimal) -> Decimal:
-    """:func:`_two_places` then :func:`_not_negative`, in one call (they are checked
-    thousands of times a batch)."""
-    return _not_negative(_two_places(value))
+    """:func:`_two_places` then :func:`_not_negative`, spelled out in one function (they
+    are checked thousands of times a batch)."""
+    if abs(value) > _MAX_AMOUNT:
+        raise ValueError(_("amount out of all proportion"))
+    value = value.quantize(CENT)
+    if value < 0:
+        raise ValueError(_("an amount cannot be negative"))
+    return value
 
 
 Amount = Annotated[Decimal, BeforeValidator(parse_amount), AfterValidator(_two_places)]
@@ -125,8 +130,8 @@ def parse_date(value: Any) -> Any:
     m = _FR_DATE.match(text)
     try:
         if m:
-            day, month, year = (int(g) for g in m.groups())
-            return date(year, month, day)
+            day, month, year = m.groups()
+            return date(int(year), int(month), int(day))
         if _ISO_DATE.match(text):
             return date.fromisoformat(text[:10])
     except ValueError:
