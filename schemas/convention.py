@@ -129,7 +129,7 @@ class Convention(Strict):
         cents = in_cents(**values)
         if cents is None:  # out of bounds: validation says which
             return Amounts(**values, commune_share=share)
-        return Amounts.model_construct(**cents, commune_share=share)
+        return Amounts.model_construct(None, **cents, commune_share=share)
 
     def aid_to_holder(self, index: int) -> Decimal:
         """Money and valued help the commune gives holder ``index`` (0-based): the figure
@@ -156,8 +156,8 @@ class Convention(Strict):
         cents = in_cents(**values)
         if cents is None:  # out of bounds: validation says which
             return HolderAid(number=index + 1, name=holder.name, kind=holder.kind, **values)
-        return HolderAid.model_construct(number=index + 1, name=holder.name, kind=holder.kind,
-                                         **cents)
+        return HolderAid.model_construct(None, number=index + 1, name=holder.name,
+                                         kind=holder.kind, **cents)
 
     @property
     def holder_aids(self) -> list[HolderAid]:
