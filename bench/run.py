@@ -30,6 +30,7 @@ import time
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
@@ -61,18 +62,18 @@ def run_part(name: str) -> dict[str, Any]:
     """Import and measure one part; its entry for ``results.json``."""
     start = time.perf_counter()
     try:
-        module = importlib.import_module(name)
+        module: ModuleType | None = importlib.import_module(name)
     except ModuleNotFoundError as exc:
         if exc.name == name:
             log(f"== {name}: skipped (bench/{name}.py is not in this branch yet)")
             return {"status": "missing"}
-        module = None
+        module = None  # the part is there but needs a module that is not: told below
     folder = WORK / name
     folder.mkdir(parents=True, exist_ok=True)
     log(f"== {name}  (load average {os.getloadavg()[0]:.2f})")
     try:
-        if module is None:  # the part is there but needs a module that is not
-            importlib.import_module(name)
+        if module is None:
+            module = importlib.import_module(name)
         part: Part = module.measure(folder)
     except Exception:  # reported; the other parts still run
         log(f"  [CRASH] {name}: the measure failed:")
@@ -125,7 +126,8 @@ def summary(results: dict[str, Any]) -> None:
             sign = ">=" if t["higher_is_better"] else "<="
             log(f"  [{'pass' if t['met'] else 'FAIL'}] {name}: {t['name']}: "
                 f"{t['value']:,.2f} {t['unit']} (goal {sign} {t['goal']:,.2f} {t['unit']})")
-    log(f"{met} of {total} targets met. Results written to {RESULTS.relative_to(HERE.parent)}")
+    shown = RESULTS.relative_to(HERE.parent) if RESULTS.is_relative_to(HERE.parent) else RESULTS
+    log(f"{met} of {total} targets met. Results written to {shown}")
 
 
 if __name__ == "__main__":
