@@ -15,7 +15,7 @@ from pipeline.core.i18n import _
 __all__ = [
     "CENT", "Amount", "Email", "FrBool", "FrDate", "Insee", "Phone", "PositiveAmount", "Postcode",
     "Quantity", "Rna", "Siren", "Siret",
-    "Strict", "Text", "Uai", "fr", "parse_amount", "parse_date",
+    "Strict", "Text", "Uai", "fr", "in_cents", "parse_amount", "parse_date",
 ]
 
 
@@ -49,6 +49,8 @@ def parse_amount(value: Any) -> Any:
         return Decimal(str(value))
     if not isinstance(value, str):
         return value
+    if value.isdigit() and value.isascii():
+        return Decimal(value)  # the usual cell, a whole number: what the steps below give
     text = _SPACES.sub("", value.replace("€", "").replace("EUR", ""))
     if not text:
         raise ValueError(_("empty amount"))
@@ -82,6 +84,15 @@ def _two_places(value: Decimal) -> Decimal:
     return value.quantize(CENT)
 
 
+def in_cents(**amounts: Decimal) -> dict[str, Decimal] | None:
+    """Computed amounts (finite ``Decimal``) as an :data:`Amount` field holds them, to the
+    cent, for building a model of derived figures without validating them again; ``None``
+    when one is out of all proportion (validating then tells which)."""
+    if any(abs(value) > _MAX_AMOUNT for value in amounts.values()):
+        return None
+    return {name: value.quantize(CENT) for name, value in amounts.items()}
+
+
 def _not_negative(value: Decimal) -> Decimal:
     if value < 0:
         raise ValueError(_("an amount cannot be negative"))
@@ -89,9 +100,14 @@ def _not_negative(value: Decimal) -> Decimal:
 
 
 def _two_places_not_negative(value: Decimal) -> Decimal:
-    """:func:`_two_places` then :func:`_not_negative`, in one call (they are checked
-    thousands of times a batch)."""
-    return _not_negative(_two_places(value))
+    """:func:`_two_places` then :func:`_not_negative`, spelled out in one function (they
+    are checked thousands of times a batch)."""
+    if abs(value) > _MAX_AMOUNT:
+        raise ValueError(_("amount out of all proportion"))
+    value = value.quantize(CENT)
+    if value < 0:
+        raise ValueError(_("an amount cannot be negative"))
+    return value
 
 
 Amount = Annotated[Decimal, BeforeValidator(parse_amount), AfterValidator(_two_places)]
@@ -114,8 +130,8 @@ def parse_date(value: Any) -> Any:
     m = _FR_DATE.match(text)
     try:
         if m:
-            day, month, year = (int(g) for g in m.groups())
-            return date(year, month, day)
+            day, month, year = m.groups()
+            return date(int(year), int(month), int(day))
         if _ISO_DATE.match(text):
             return date.fromisoformat(text[:10])
     except ValueError:

@@ -72,9 +72,16 @@ def to_code(kind: str) -> Callable[[Any], Any]:
     """A before-validator: a label or a code of ``kind`` (any case, accents or not) becomes
     the code; anything else is left for the ``Literal`` to refuse."""
     lookup = _LOOKUP[kind]
+    # The codes and labels exactly as written, with what their normal form gives: the
+    # usual cell is one of them, found without normalising it.
+    exact = {text: lookup[normalise(text)]
+             for text in (*CHOICE_LABELS[kind], *CHOICE_LABELS[kind].values())}
 
     def convert(value: Any) -> Any:
         if isinstance(value, str):
+            found = exact.get(value)
+            if found is not None:
+                return found
             return lookup.get(normalise(value), value)
         return value
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from pydantic import computed_field
 
-from schemas.base import CENT, Amount, Strict, Text, fr
+from schemas.base import CENT, Amount, Strict, Text, fr, in_cents
 from schemas.clauses import (
     Annex,
     Communication,
@@ -123,11 +123,13 @@ class Convention(Strict):
             ((money + technical) * 100 / total).quantize(_TENTH) if total else _ZERO
         )
         grants = sum((m.amount for m in cc.money if m.form == "grant"), _ZERO)
-        return Amounts(
-            commune_money=money, commune_technical=technical, commune_total=money + technical,
-            holders_inkind=inkind, other_funding=other, project_total=total,
-            commune_share=share, grants=grants,
-        )
+        values = {"commune_money": money, "commune_technical": technical,
+                  "commune_total": money + technical, "holders_inkind": inkind,
+                  "other_funding": other, "project_total": total, "grants": grants}
+        cents = in_cents(**values)
+        if cents is None:  # out of bounds: validation says which
+            return Amounts(**values, commune_share=share)
+        return Amounts.model_construct(None, **cents, commune_share=share)
 
     def aid_to_holder(self, index: int) -> Decimal:
         """Money and valued help the commune gives holder ``index`` (0-based): the figure
@@ -149,9 +151,13 @@ class Convention(Strict):
         technical = sum((t.value for t in cc.technical), _ZERO)
         share = (technical / len(self.holders)).quantize(CENT)
         holder = self.holders[index]
-        return HolderAid(number=index + 1, name=holder.name, kind=holder.kind, grants=grants,
-                         purchases=purchases, technical=share,
-                         total=grants + purchases + share)
+        values = {"grants": grants, "purchases": purchases, "technical": share,
+                  "total": grants + purchases + share}
+        cents = in_cents(**values)
+        if cents is None:  # out of bounds: validation says which
+            return HolderAid(number=index + 1, name=holder.name, kind=holder.kind, **values)
+        return HolderAid.model_construct(None, number=index + 1, name=holder.name,
+                                         kind=holder.kind, **cents)
 
     @property
     def holder_aids(self) -> list[HolderAid]:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -47,16 +49,42 @@ def add_months(day: date, months: int) -> date:
 
 def check(conv: Convention, ctype: ConventionType) -> list[Finding]:
     """Every rule, in clause order."""
-    return [f for rule in RULES for f in rule(conv, ctype)]
+    with one_pass():
+        return [f for rule in RULES for f in rule(conv, ctype)]
+
+
+_PASS: ContextVar[dict[int, Amounts] | None] = ContextVar("rules_pass", default=None)
+"""During :func:`one_pass`: the figures computed so far, by convention."""
+
+
+@contextmanager
+def one_pass() -> Iterator[None]:
+    """Run the rules on conventions that do not change meanwhile: the rules needing a
+    convention's figures (:attr:`Convention.amounts`) then share one computation."""
+    token = _PASS.set({})
+    try:
+        yield
+    finally:
+        _PASS.reset(token)
+
+
+def _amounts(conv: Convention) -> Amounts:
+    memo = _PASS.get()
+    if memo is None:
+        return conv.amounts
+    found = memo.get(id(conv))
+    if found is None:  # (a convention lacking fields raises here, each time, as before)
+        found = memo[id(conv)] = conv.amounts
+    return found
 
 
 def _money_rule(conv: Convention, ctype: ConventionType) -> Iterator[Finding]:
-    return _money(conv, ctype, conv.amounts)
+    return _money(conv, ctype, _amounts(conv))
 
 
 def _payment_rule(conv: Convention, ctype: ConventionType) -> Iterator[Finding]:
     del ctype
-    return _payment(conv, conv.amounts)
+    return _payment(conv, _amounts(conv))
 
 
 def _parties_rule(conv: Convention, ctype: ConventionType) -> Iterator[Finding]:
@@ -261,4 +289,4 @@ RULES: tuple[Callable[[Convention, ConventionType], Iterable[Finding]], ...] = (
 """The groups of rules, in clause order; each may be run alone on a partly valid record
 (a group that reaches a field the record lacks raises ``AttributeError``)."""
 
-__all__ = ["RULES", "Finding", "add_months", "check", "months_between"]
+__all__ = ["RULES", "Finding", "add_months", "check", "months_between", "one_pass"]

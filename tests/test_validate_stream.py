@@ -294,7 +294,7 @@ def test_workers_give_the_same_outcomes_in_order(tmp_path: Path, catalogue: Cata
     validator = Validator(catalogue, fingerprints=False, shared_defaults=True)
     alone = list(pool.outcomes(iter_items(paths), validator, 1))
     assert len(alone) == 76 and not all(o.accepted for o in alone)
-    assert list(pool.outcomes(iter_items(paths), validator, 2, batch=7)) == alone
+    assert list(pool.outcomes(iter_items(paths), validator, 2, batch=7, pool_from=0)) == alone
 
 
 def test_a_batch_the_workers_fail_is_redone_here(tmp_path: Path, catalogue: Catalogue,
@@ -306,7 +306,8 @@ def test_a_batch_the_workers_fail_is_redone_here(tmp_path: Path, catalogue: Cata
     validator = Validator(catalogue, fingerprints=False)
     alone = list(pool.outcomes(iter_items([path]), validator, 1))
     monkeypatch.setattr(pool, "_validate_batch", broken)  # the forked workers inherit it
-    assert list(pool.outcomes(iter_items([path]), validator, 2, batch=4)) == alone
+    assert list(pool.outcomes(iter_items([path]), validator, 2, batch=4,
+                                pool_from=0)) == alone
 
 
 def test_validate_files_spools_and_keeps_order(tmp_path: Path, catalogue: Catalogue) -> None:

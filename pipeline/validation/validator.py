@@ -29,7 +29,7 @@ from pipeline.validation.reports import Report
 from pipeline.validation.spool import OutcomeSpool
 from schemas import Convention
 from schemas.catalogue import ConventionType
-from schemas.rules import RULES, Finding
+from schemas.rules import RULES, Finding, one_pass
 
 # Pydantic's error types in words a clerk reads, with their issue code.
 _MESSAGES: dict[str, tuple[str, str]] = {
@@ -211,18 +211,19 @@ def _rule_issues(raw: RawRecord, conv: Convention, ctype: ConventionType, *,
     """The findings of every rule as issues; on a ``partial`` record, every rule whose
     fields are there (a rule that reaches a missing one stops there, silently)."""
     out = []
-    for rule in RULES:
-        found: list[Finding] = []
-        try:
-            for f in rule(conv, ctype):
-                found.append(f)
-        except (AttributeError, TypeError, KeyError, ZeroDivisionError):
-            if not partial:
-                raise
-        for f in found:
-            value = shorten(raw.flat.get(f.field, "")) if raw.flat else ""
-            out.append(Issue(raw.source, raw.row, f.field, f.message, value, f.severity,
-                             f.code))
+    with one_pass():
+        for rule in RULES:
+            found: list[Finding] = []
+            try:
+                for f in rule(conv, ctype):
+                    found.append(f)
+            except (AttributeError, TypeError, KeyError, ZeroDivisionError):
+                if not partial:
+                    raise
+            for f in found:
+                value = shorten(raw.flat.get(f.field, "")) if raw.flat else ""
+                out.append(Issue(raw.source, raw.row, f.field, f.message, value, f.severity,
+                                 f.code))
     return out
 
 
