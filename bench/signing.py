@@ -51,7 +51,8 @@ MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")
 TOKEN, PIN = "Mairie", "4821"  # a throw-away token made for the bench
 TODAY = "2026-11-25"
 
-# Runs the CLI in-process and writes the CPU seconds it used (user + system).
+# Runs the CLI in-process and writes the CPU seconds it used (user + system), its worker
+# processes included.
 _WRAPPER = """
 import json, resource, sys
 from pipeline.cli import main
@@ -62,8 +63,9 @@ except SystemExit as exc:
     code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
 finally:
     me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     with open(sys.argv[1], "w") as fh:
-        json.dump({"cpu_s": me.ru_utime + me.ru_stime}, fh)
+        json.dump({"cpu_s": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime}, fh)
 sys.exit(code)
 """
 

@@ -11,7 +11,9 @@ The real server, ``fiftyfifty serve``, runs in a subprocess.
 1. **Signers**: one thread per signer, each from its own loopback address (127.0.0.2,
    127.0.0.3, …, as many inhabitants at home would be; the server limits requests per
    address), all started together. Each goes once through the whole flow, as the page
-   asks: opens its link (and the redirect to the convention's page), loads every page
+   asks, pausing between steps as a person reads and types (a random pause up to
+   ``BENCH_WEB_THINK`` seconds, default 3, fixed seed; 0 sends every request at once,
+   a stress test rather than people): opens its link (and the redirect to the convention's page), loads every page
    image and the PDF, asks for the code, reads it in its mail, types it, then signs
    (consent, typed name): the cryptographic signature is included (B-B, one-time
    certificate of the workspace's signing CA, evidence file archived). Then the loop
@@ -29,6 +31,7 @@ import functools
 import http.client
 import json
 import os
+import random
 import re
 import secrets
 import shutil
@@ -200,11 +203,20 @@ def prepare(work: Path, n: int, smtp_port: int, port: int) -> tuple[Workspace, l
     return ws, emails
 
 
-def signer(base: str, n: int, email: str, inbox: Inbox, go: threading.Event) -> Browser:
-    """One inhabitant, through the whole flow once."""
+def signer(base: str, n: int, email: str, inbox: Inbox, go: threading.Event,
+           think: float) -> Browser:
+    """One inhabitant, through the whole flow once, pausing between steps (reading,
+    typing) for a random time up to ``think`` seconds (fixed seed; 0: no pause)."""
     me = Browser(base, f"127.0.0.{n + 2}")
+    rng = random.Random(n)  # noqa: S311 - pauses of a simulation, not a secret
+
+    def pause() -> None:
+        if think > 0:
+            time.sleep(rng.uniform(think / 6, think))
+
     link, seen = inbox.wait_for(email, r"(http://\S+/signer/[A-Za-z0-9_-]+)")
     go.wait()
+    pause()
     page = me.fetch("open link", link)
     for src in dict.fromkeys(re.findall(r'src="(/signature/page-[^"]+\.png)"', page)):
         me.fetch("page image", src)
@@ -215,14 +227,17 @@ def signer(base: str, n: int, email: str, inbox: Inbox, go: threading.Event) -> 
     if token is None:
         me.errors.append("no form on the convention's page")
         return me
+    pause()
     page = me.fetch("ask for the code", "/signature/code", {"csrf_token": token.group(1)})
     code, seen = inbox.wait_for(email, r"\b(\d{6})\b", after=seen)
+    pause()
     page = me.fetch("check the code", "/signature/code/check",
                     {"csrf_token": token.group(1), "code": code})
     if 'id="sign-form"' not in page:
         me.errors.append("the code was not accepted")
         return me
     typed = re.search(r'id="signer-name"[^>]*>([^<]+)<', page)
+    pause()
     done = me.fetch("sign", "/signature/sign", {
         "csrf_token": token.group(1), "consent": "yes", "drawing": "",
         "typed_name": typed.group(1).strip() if typed else "Bernard Lemaire"})
@@ -236,12 +251,13 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def signers_round(base: str, emails: list[str], inbox: Inbox) -> dict[str, Any]:
+def signers_round(base: str, emails: list[str], inbox: Inbox, think: float
+                  ) -> dict[str, Any]:
     go = threading.Event()
     browsers: list[Browser | None] = [None] * len(emails)
 
     def run(i: int) -> None:
-        browsers[i] = signer(base, i, emails[i], inbox, go)
+        browsers[i] = signer(base, i, emails[i], inbox, go, think)
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(emails))]
     for thread in threads:
@@ -258,7 +274,7 @@ def signers_round(base: str, emails: list[str], inbox: Inbox) -> dict[str, Any]:
     for label, t in times:
         by_label.setdefault(label, []).append(t)
     return {
-        "signers": len(emails), "requests": len(times), "errors": len(errors),
+        "signers": len(emails), "think_s": think, "requests": len(times), "errors": len(errors),
         "first_errors": errors[:5], "wall_s": round(wall, 2),
         "p50_ms": round(1000 * percentile([t for _, t in times], 0.5), 1),
         "p95_ms": round(1000 * percentile([t for _, t in times], 0.95), 1),
@@ -337,7 +353,8 @@ def measure(work: Path) -> Part:
         try:
             load = os.getloadavg()
             base = f"http://127.0.0.1:{port}"
-            figures: dict[str, Any] = {"signers": signers_round(base, emails, inbox)}
+            think = float(os.environ.get("BENCH_WEB_THINK", "3"))
+            figures: dict[str, Any] = {"signers": signers_round(base, emails, inbox, think)}
             figures["upload"] = clerk_upload(base, work, rows)
         finally:
             server.terminate()
@@ -356,7 +373,8 @@ def report(figures: dict[str, Any]) -> Part:
     load = "load {:.2f} {:.2f} {:.2f}".format(*figures["load_before"])
     targets = [
         Target(f"{sig['signers']} signers at once: p95 page time", sig["p95_ms"], 300.0, "ms",
-               note=f"{sig['requests']} requests, signature included; {load}"),
+               note=f"{sig['requests']} requests, signature included, pauses up to "
+               f"{sig['think_s']:g} s between steps; {load}"),
         Target(f"{sig['signers']} signers at once: errors", sig["errors"], 0.0, "errors"),
         Target(f"clerk uploads {up['rows']} rows, report page shown", up["seconds"], 3.0, "s"),
     ]
