@@ -1,32 +1,23 @@
-"""The convention as the signer sees it: the PDF and its pages as PNG images (pdftoppm),
-cached per document hash under ``<workspace>/cache/pages/``.
-
-Every page of a document is rendered by one ``pdftoppm`` call, on the first request of
-any of its pages (the browser asks for all of them at once); requests for the same
-document meanwhile wait for that one rendering instead of starting their own.
-"""
+"""The convention as the signer sees it: the PDF and its pages as PNG images (see
+:mod:`pipeline.documents.pdf.page_images`)."""
 
 from __future__ import annotations
 
 import functools
-import subprocess
-import tempfile
-import threading
 from pathlib import Path
 
-from PIL import Image
 from pypdf import PdfReader
 
 from pipeline.core.workspace import Workspace
+from pipeline.documents.pdf.page_images import (
+    ensure_page_images,
+    page_image,
+    page_images_folder,
+)
 from pipeline.records.archive import workspace_path
 from pipeline.records.registry import Registry
 
 __all__ = ["current_pdf", "page_count", "page_png"]
-
-RESOLUTION = 70
-"""Dots per inch of the page images: readable on a phone, small to send."""
-_LOCKS: dict[str, threading.Lock] = {}
-_LOCKS_GUARD = threading.Lock()
 
 
 def current_pdf(ws: Workspace, convention_id: str) -> tuple[Path, str]:
@@ -50,40 +41,12 @@ def _count(path: str, sha256: str) -> int:
     return len(PdfReader(path).pages)
 
 
-def _lock(sha256: str) -> threading.Lock:
-    with _LOCKS_GUARD:
-        return _LOCKS.setdefault(sha256, threading.Lock())
-
-
 def page_png(ws: Workspace, path: Path, sha256: str, number: int) -> Path:
     """The PNG of page ``number`` (1-based), rendered once and kept in the cache."""
-    folder = ws.root / "cache" / "pages" / sha256[:32]
-    target = folder / f"page-{number}.png"
-    if target.is_file():
-        return target
-    with _lock(sha256):
-        if not target.is_file():
-            _render_all(path, folder)
+    folder = page_images_folder(ws.root, sha256)
+    target = page_image(folder, number)
+    if not target.is_file():
+        ensure_page_images(path, folder)
     if not target.is_file():
         raise FileNotFoundError(target)
     return target
-
-
-def _render_all(path: Path, folder: Path) -> None:
-    """Every page of ``path`` into ``folder`` as ``page-N.png``, in one pdftoppm call.
-
-    pdftoppm writes raw images, compressed here with zlib's fastest level: its own PNG
-    output takes twice as long as the rendering for the same pixels and barely smaller
-    files."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=folder, prefix=".render-") as tmp:
-        subprocess.run(
-            ["pdftoppm", "-r", str(RESOLUTION), str(path), str(Path(tmp) / "p")],
-            check=True, capture_output=True, timeout=120,
-        )
-        for raw in Path(tmp).glob("p-*.ppm"):
-            number = int(raw.stem.rsplit("-", 1)[1])
-            png = Path(tmp) / f"page-{number}.png"
-            with Image.open(raw) as image:
-                image.save(png, "PNG", compress_level=1)
-            png.replace(folder / f"page-{number}.png")
