@@ -320,9 +320,13 @@ def clerk_upload(base: str, work: Path, rows: int) -> dict[str, Any]:
     report = clerk.fetch("upload", "/agents/imports", body=body,
                          headers={"Content-Type": ctype})
     seconds = time.perf_counter() - start
-    if clerk.errors or ("/agents/imports/" not in report and "report.csv" not in report):
-        raise RuntimeError(f"the upload failed: {clerk.errors[:3]}")
-    return {"rows": rows, "seconds": round(seconds, 3), "bytes": len(body)}
+    counted = re.search(r'id="count-records">(\d+)<', report)
+    accepted = re.search(r'id="count-accepted">(\d+)<', report)
+    if clerk.errors or counted is None or int(counted.group(1)) != rows or accepted is None:
+        raise RuntimeError(f"the upload's report does not show {rows} records validated: "
+                           f"{clerk.errors[:3]}")
+    return {"rows": rows, "seconds": round(seconds, 3), "bytes": len(body),
+            "accepted": int(accepted.group(1))}
 
 
 def start_server(ws: Workspace, port: int, cpu_file: Path) -> subprocess.Popen[bytes]:
@@ -386,7 +390,8 @@ def report(figures: dict[str, Any]) -> Part:
                note=f"{sig['requests']} requests, signature included, pauses up to "
                f"{sig['think_s']:g} s between steps; {load}"),
         Target(f"{sig['signers']} signers at once: errors", sig["errors"], 0.0, "errors"),
-        Target(f"clerk uploads {up['rows']} rows, report page shown", up["seconds"], 3.0, "s"),
+        Target(f"clerk uploads {up['rows']} rows, report page shown", up["seconds"], 3.0, "s",
+               note=f"{up['accepted']} accepted by the validation"),
     ]
     lines = [f"  web: {sig['signers']} signers in {sig['wall_s']:.1f} s, p50 {sig['p50_ms']:.0f}"
              f" ms, max {sig['max_ms']:.0f} ms; server CPU "
