@@ -145,8 +145,11 @@ def _check_all(ws: Workspace, targets: tuple[str, ...], trust: tuple[Path, ...],
                expect: tuple[str, ...], moment: datetime | None) -> Iterator[_Checked]:
     """Each target's verdict, in order; several at once on a machine with several cores
     (each check is CPU-bound and independent of the others)."""
-    workers = min(len(os.sched_getaffinity(0)), len(targets) // (PARALLEL_FROM // 2), 8)
-    if len(targets) < PARALLEL_FROM or workers < 2:
+    cores = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+             else os.cpu_count() or 1)
+    workers = min(cores, len(targets) // (PARALLEL_FROM // 2), 8)
+    if (len(targets) < PARALLEL_FROM or workers < 2
+            or "fork" not in multiprocessing.get_all_start_methods()):
         for target in targets:
             yield _check(ws, target, trust, expect, moment)
         return
@@ -154,12 +157,13 @@ def _check_all(ws: Workspace, targets: tuple[str, ...], trust: tuple[Path, ...],
     _JOB = (ws, trust, expect, moment)
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            found = pool.map(_check_in_worker, targets,
-                             chunksize=max(1, len(targets) // (workers * 4)))
+            found = pool.imap(_check_in_worker, targets,
+                              chunksize=max(1, min(8, len(targets) // (workers * 4))))
+            for target, checked in zip(targets, found, strict=True):
+                yield (checked if checked is not None
+                       else _check(ws, target, trust, expect, moment))
     finally:
         _JOB = None
-    for target, checked in zip(targets, found, strict=True):
-        yield checked if checked is not None else _check(ws, target, trust, expect, moment)
 
 
 @click.command("verify")
