@@ -309,3 +309,18 @@ def test_no_stage_outside_the_registry_package_touches_sql() -> None:
                 for word in ("import sqlite3", ".connection.execute", "PRAGMA "))
     ]
     assert offenders == []
+
+
+def test_opening_an_up_to_date_registry_never_waits_for_a_writer(tmp_path: Path) -> None:
+    """Reading (every page of the server opens the registry) goes on while another
+    process holds the write lock: opening takes it only to migrate an old schema."""
+    path = tmp_path / "registry.sqlite"
+    Registry.open(path).close()
+    writer = sqlite3.connect(str(path), isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        with Registry.open(path, timeout=0.5, create=False) as reg:
+            assert reg.list() == []
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()

@@ -380,3 +380,32 @@ def test_renew_timestamps_adds_an_archive_timestamp_when_due(
     assert json.loads(verdict.stdout)["report"]["timestamps"][0]["trusted"] is True
     with Registry.open(ws.registry_path) as reg:
         assert [e.action for e in reg.events(conv)].count("timestamp_renewed") == 1
+
+
+def test_verify_many_conventions_in_one_command(
+    ws: Workspace, p12_set: Pkcs12Set, pki_server: PkiServer, tmp_path: Path
+) -> None:
+    """Several IDs: each is checked (by worker processes from 8 on), every verdict in the
+    list, exit 0 only when all pass; one altered file fails alone."""
+    mayor = [{"key": "commune", "name": dict(ROLES)["commune"], "capacity": "le Maire",
+              "party": "Commune"}]
+    convs = [new_convention(ws, tmp_path, f"lot-{n}", mayor) for n in range(8)]
+    for conv in convs:
+        assert sign(ws, p12_set, pki_server, conv, "commune").exit_code == 0
+    good = _run("verify", *convs, "--workspace", str(ws.root), "--json")
+    assert good.exit_code == 0, good.output
+    payload = json.loads(good.stdout)
+    assert (payload["ok"], payload["count"], payload["failed"]) == (True, 8, 0)
+    assert [r["convention"] for r in payload["results"]] == convs
+    with Registry.open(ws.registry_path) as reg:
+        doc = reg.latest_document(convs[3], ["signed"])
+        assert doc is not None
+    altered = ws.root / doc.relpath
+    altered.write_bytes(altered.read_bytes() + b"%junk\n")
+    bad = _run("verify", *convs, "--workspace", str(ws.root), "--json")
+    assert bad.exit_code == 1
+    payload = json.loads(bad.stdout)
+    assert (payload["ok"], payload["failed"]) == (False, 1)
+    assert [r["ok"] for r in payload["results"]] == [n != 3 for n in range(8)]
+    text = _run("verify", *convs[:2], "--workspace", str(ws.root))
+    assert text.exit_code == 0 and "2 targets checked: 0 failed." in text.output

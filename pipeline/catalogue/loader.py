@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import yaml
 from pydantic import ValidationError
@@ -19,6 +21,7 @@ from schemas.catalogue import CommuneProfile, ConventionType
 ENV_CATALOGUE = "FIFTYFIFTY_CATALOGUE"
 DEFAULT_TYPE = "fifty-fifty"
 PROFILE_FILE = "commune.yaml"
+T = TypeVar("T")
 
 
 def catalogue_dir(given: str | os.PathLike[str] | None = None) -> Path:
@@ -50,8 +53,32 @@ def _explain(path: Path, exc: ValidationError) -> ConfigError:
     return ConfigError(f"{path}: invalid configuration\n" + "\n".join(lines))
 
 
+_LOADED: dict[tuple[str, Path], tuple[bytes, Any]] = {}
+"""Files already parsed and checked in this process, by kind and path, with the digest
+of the content they had: a file that changed is parsed again."""
+
+
+def _once(kind: str, path: Path, load: Callable[[Path], T]) -> T:
+    """``load(path)``, or what it gave for the same unchanged file earlier in this process
+    (commands that sign or check many conventions ask for the catalogue many times)."""
+    try:
+        digest = hashlib.sha256(path.read_bytes()).digest()
+    except OSError:
+        return load(path)  # which says what is wrong with the file
+    found = _LOADED.get((kind, path))
+    if found is not None and found[0] == digest:
+        return cast(T, found[1])
+    value = load(path)
+    _LOADED[(kind, path)] = (digest, value)
+    return value
+
+
 def load_type(path: Path) -> ConventionType:
-    """Load and check one convention type file."""
+    """Load and check one convention type file (once per process while it is unchanged)."""
+    return _once("type", path, _load_type)
+
+
+def _load_type(path: Path) -> ConventionType:
     data = _read_yaml(path)
     data.setdefault("id", path.stem)
     try:
@@ -65,7 +92,11 @@ def load_type(path: Path) -> ConventionType:
 
 
 def load_profile(path: Path) -> CommuneProfile:
-    """Load and check the commune profile."""
+    """Load and check the commune profile (once per process while it is unchanged)."""
+    return _once("profile", path, _load_profile)
+
+
+def _load_profile(path: Path) -> CommuneProfile:
     try:
         return CommuneProfile.model_validate(_read_yaml(path))
     except ValidationError as exc:

@@ -18,8 +18,10 @@ The file keeps PDF 1.7 (PDF/A-2b): pyHanko would raise an EC-key signature to PD
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import logging
+import ssl
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +29,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+import aiohttp
+import certifi
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -48,7 +52,6 @@ from pyhanko_certvalidator.errors import (
     RevokedError,
 )
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
-from pyhanko_certvalidator.fetchers.aiohttp_fetchers.util import LazySession
 
 from pipeline.core.errors import ConfigError, SigningError
 from pipeline.core.i18n import _
@@ -143,6 +146,17 @@ def _has_revocation_source(cert: x509.Certificate) -> bool:
     return False
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """The certificate authorities trusted for HTTPS fetches (timestamp, OCSP, CRL),
+    read once per process: the same file pyHanko would read for each signature."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def _http_session() -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=_tls_context()))
+
+
 def validation_context(policy: SigningPolicy, moment: datetime, *, fetch: bool,
                        backend: AIOHttpFetcherBackend | None = None,
                        extra: tuple[x509.Certificate, ...] = ()) -> ValidationContext:
@@ -156,8 +170,13 @@ def validation_context(policy: SigningPolicy, moment: datetime, *, fetch: bool,
 
 
 async def check_certificate(opened: OpenedSigner, policy: SigningPolicy, moment: datetime,
-                            backend: AIOHttpFetcherBackend) -> list[str]:
-    """Refuse an expired, untrusted, revoked or non-signing certificate; return warnings."""
+                            backend: AIOHttpFetcherBackend,
+                            context: ValidationContext | None = None) -> list[str]:
+    """Refuse an expired, untrusted, revoked or non-signing certificate; return warnings.
+
+    ``context``: the validation context to check it with (default: a new one with the
+    policy's roots, fetching revocation information when the certificate names a source);
+    given, it keeps what it fetched for the signature's own validation data."""
     cert, name = opened.cert, opened.common_name or opened.source
     if cert.not_valid_after_utc < moment:
         raise SigningError(f"The certificate of {name} expired on "
@@ -174,8 +193,9 @@ async def check_certificate(opened: OpenedSigner, policy: SigningPolicy, moment:
                 f"cannot sign at {policy.level}; use B-T or B-B.")
         warnings.append(f"The certificate of {name} names no revocation source: its "
                         "revocation could not be checked.")
-    context = validation_context(policy, moment, fetch=has_source, backend=backend,
-                                 extra=opened.chain)
+    if context is None or not has_source:
+        context = validation_context(policy, moment, fetch=has_source, backend=backend,
+                                     extra=opened.chain)
     validator = CertificateValidator(
         _asn1(cert), intermediate_certs=[_asn1(c) for c in opened.chain],
         validation_context=context)
@@ -202,10 +222,12 @@ async def check_certificate(opened: OpenedSigner, policy: SigningPolicy, moment:
     return warnings
 
 
-def check_field(data: bytes, field: str) -> tuple[float, float]:
-    """Refuse a missing or already filled field; return the field's width and height."""
+def check_field(data: bytes, field: str, reader: PdfFileReader | None = None
+                ) -> tuple[float, float]:
+    """Refuse a missing or already filled field; return the field's width and height.
+    ``reader``: ``data`` already opened."""
     try:
-        reader = PdfFileReader(io.BytesIO(data))
+        reader = reader or PdfFileReader(io.BytesIO(data))
         found = list(fields.enumerate_sig_fields(reader))
     except (PdfError, ValueError) as exc:
         raise SigningError(f"The document is not a readable PDF: {exc}") from exc
@@ -236,11 +258,10 @@ class _Pdf17Signer(signers.PdfSigner):
             pdf_out.register_extension(pdf_constants.ESIC_EXTENSION_1)
 
 
-async def _sign(data: bytes, meta: signers.PdfSignatureMetadata, opened: OpenedSigner,
-                name: str, style: Any, stamper: HTTPTimeStamper | None,
-                when: datetime) -> bytes:
+async def _sign(writer: IncrementalPdfFileWriter, meta: signers.PdfSignatureMetadata,
+                opened: OpenedSigner, name: str, style: Any,
+                stamper: HTTPTimeStamper | None, when: datetime) -> bytes:
     pdf_signer = _Pdf17Signer(meta, opened.signer, timestamper=stamper, stamp_style=style)
-    writer = IncrementalPdfFileWriter(io.BytesIO(data))
     session = pdf_signer.init_signing_session(writer, existing_fields_only=True)
     session.system_time = when
     info = await session.perform_presign_validation(writer)
@@ -256,6 +277,14 @@ async def _sign(data: bytes, meta: signers.PdfSignatureMetadata, opened: OpenedS
     return bytes(result.getvalue())
 
 
+def _writer(data: bytes) -> IncrementalPdfFileWriter:
+    """The document opened for an incremental update (its ``prev``: the document read)."""
+    try:
+        return IncrementalPdfFileWriter(io.BytesIO(data))
+    except (PdfError, ValueError) as exc:
+        raise SigningError(f"The document is not a readable PDF: {exc}") from exc
+
+
 def _timestamp_problem(exc: BaseException) -> bool:
     seen: BaseException | None = exc
     while seen is not None:
@@ -266,10 +295,10 @@ def _timestamp_problem(exc: BaseException) -> bool:
     return False
 
 
-async def _check_timestamp(signed: bytes, field: str, policy: SigningPolicy,
+async def _check_timestamp(reader: PdfFileReader, field: str, policy: SigningPolicy,
                            moment: datetime) -> None:
-    """Refuse a signature whose timestamp does not chain to a trust root."""
-    reader = PdfFileReader(io.BytesIO(signed))
+    """Refuse a signature whose timestamp does not chain to a trust root (``reader``:
+    the signed file)."""
     embedded = next(s for s in reader.embedded_regular_signatures if s.field_name == field)
     context = validation_context(policy, datetime.now(UTC), fetch=False)
     status = await async_validate_pdf_signature(
@@ -290,13 +319,19 @@ async def _check_timestamp(signed: bytes, field: str, policy: SigningPolicy,
 
 async def _check_and_sign(data: bytes, spec: FieldSignature, opened: OpenedSigner,
                          policy: SigningPolicy, moment: datetime) -> SignedBytes:
-    backend = AIOHttpFetcherBackend(per_request_timeout=TIMESTAMP_TIMEOUT)
-    session = LazySession()  # type: ignore[no-untyped-call]
+    session = _http_session()
+    backend = AIOHttpFetcherBackend(session, per_request_timeout=TIMESTAMP_TIMEOUT)
     try:
-        warnings = await check_certificate(opened, policy, moment, backend)
-        name = opened.common_name or opened.source
-        box = check_field(data, spec.field)
         rank = level_rank(policy.level)
+        # One context for the certificate check and, from B-LT, the validation data
+        # embedded: the revocation answers fetched for the check are the ones embedded.
+        context = validation_context(policy, moment, fetch=True, backend=backend,
+                                     extra=opened.chain)
+        warnings = await check_certificate(opened, policy, moment, backend, context)
+        name = opened.common_name or opened.source
+        writer = _writer(data)
+        box = check_field(data, spec.field, writer.prev)
+        pdfa = declares_pdfa(data, writer.prev)
         stamper = (HTTPTimeStamper(policy.timestamp_url, timeout=TIMESTAMP_TIMEOUT,
                                    session=session)
                    if rank >= 1 and policy.timestamp_url else None)
@@ -306,9 +341,7 @@ async def _check_and_sign(data: bytes, spec: FieldSignature, opened: OpenedSigne
             location=spec.location, name=name, certify=spec.certify,
             docmdp_permissions=MDPPerm.FILL_FORMS,
             embed_validation_info=rank >= 2, use_pades_lta=rank >= 3,
-            validation_context=(validation_context(policy, moment, fetch=True,
-                                                   backend=backend, extra=opened.chain)
-                                if rank >= 2 else None),
+            validation_context=context if rank >= 2 else None,
         )
         text = appearance_text(name, spec.capacity, moment, place=spec.location)
         with tempfile.TemporaryDirectory(prefix="fiftyfifty-sig-") as tmp:
@@ -316,7 +349,7 @@ async def _check_and_sign(data: bytes, spec: FieldSignature, opened: OpenedSigne
             picture.write_bytes(spec.appearance(*box) if spec.appearance
                                 else render_appearance_pdf(text, *box))
             try:
-                signed = await _sign(data, meta, opened, name, stamp_style(picture),
+                signed = await _sign(writer, meta, opened, name, stamp_style(picture),
                                      stamper, moment)
             except (SigningError, ConfigError):
                 raise
@@ -329,17 +362,17 @@ async def _check_and_sign(data: bytes, spec: FieldSignature, opened: OpenedSigne
                             level=policy.level)) from exc
                 raise SigningError(
                     f"pyHanko refused to sign: {type(exc).__name__}: {exc}") from exc
+        reader = PdfFileReader(io.BytesIO(signed))  # the new file, read once for both checks
         if stamper is not None:
-            await _check_timestamp(signed, spec.field, policy, moment)
-        if declares_pdfa(data):
-            broken = pdfa_problems(signed)
+            await _check_timestamp(reader, spec.field, policy, moment)
+        if pdfa:
+            broken = pdfa_problems(signed, reader)
             if broken:
                 raise SigningError("The signed file would no longer be PDF/A-2b: "
                                    + "; ".join(broken) + ". Nothing was written.")
         return SignedBytes(signed, name, moment, policy.level, tuple(warnings))
     finally:
-        await backend.close()  # type: ignore[no-untyped-call]
-        await session.close()  # type: ignore[no-untyped-call]
+        await session.close()
 
 
 def sign_pdf_bytes(data: bytes, spec: FieldSignature, opened: OpenedSigner,

@@ -24,10 +24,11 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 _PRINT, _HIDDEN, _INVISIBLE, _NOVIEW, _TOGGLE = 4, 2, 1, 32, 256
 
 
-def declares_pdfa(data: bytes) -> bool:
-    """The file's XMP metadata claims PDF/A (any part)."""
+def declares_pdfa(data: bytes, reader: PdfFileReader | None = None) -> bool:
+    """The file's XMP metadata claims PDF/A (any part); ``reader``: ``data`` already
+    opened."""
     try:
-        reader = PdfFileReader(io.BytesIO(data))
+        reader = reader or PdfFileReader(io.BytesIO(data))
         return "/Metadata" in reader.root and b"pdfaid:part" in _xmp(reader)
     except Exception:  # an unreadable file declares nothing
         return False
@@ -50,6 +51,11 @@ def _fonts_of(resources: Any, seen: set[int], problems: list[str], where: str) -
     fonts = _get(resources, "/Font")
     if isinstance(fonts, generic.DictionaryObject):
         for name, ref in fonts.items():
+            key = getattr(ref, "idnum", None)
+            if key is not None and key in seen:
+                continue  # a font shared by several pages is checked once
+            if key is not None:
+                seen.add(key)
             font = ref.get_object()
             _check_font(font, f"{where} font {name}", problems)
     xobjects = _get(resources, "/XObject")
@@ -80,13 +86,14 @@ def _check_font(font: Any, label: str, problems: list[str]) -> None:
         problems.append(f"{label} ({font.get('/BaseFont')}) is not embedded")
 
 
-def pdfa_problems(data: bytes) -> list[str]:
-    """What makes ``data`` (as it is now, all revisions applied) not PDF/A-2b."""
+def pdfa_problems(data: bytes, reader: PdfFileReader | None = None) -> list[str]:
+    """What makes ``data`` (as it is now, all revisions applied) not PDF/A-2b;
+    ``reader``: ``data`` already opened (it is read, never changed)."""
     problems: list[str] = []
     header = re.match(rb"%PDF-(\d)\.(\d)", data)
     if header is None or (int(header[1]), int(header[2])) > (1, 7):
         problems.append("the file header is not %PDF-1.x with x ≤ 7")
-    reader = PdfFileReader(io.BytesIO(data))
+    reader = reader or PdfFileReader(io.BytesIO(data))
     root = reader.root
     version = str(_get(root, "/Version", "/1.7")).lstrip("/")
     if version not in ("1.4", "1.5", "1.6", "1.7"):

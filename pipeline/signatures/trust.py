@@ -8,6 +8,7 @@ Signing and verifying are refused when no root is configured: trust is on by def
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -133,13 +134,21 @@ def load_roots(ws: Workspace, extra: Sequence[Path] = ()) -> tuple[Any, ...]:
     return load_root_files(paths)
 
 
+@functools.lru_cache(maxsize=256)
+def _asn1_cert(der: bytes) -> Any:
+    """The asn1crypto form of one certificate, made once per process (what it works out
+    on first use, such as its names prepared for comparison, is kept with it)."""
+    return next(iter(load_certs_from_pemder_data(der)))
+
+
 def load_root_files(paths: Sequence[Path]) -> tuple[Any, ...]:
     """Certificates in ``paths`` as pyHanko (asn1crypto) certificates (duplicates dropped)."""
     seen: dict[bytes, Any] = {}
     for path in paths:
         for cert in _read_certs(path):
             der = cert.public_bytes(serialization.Encoding.DER)
-            seen.setdefault(der, next(iter(load_certs_from_pemder_data(der))))
+            if der not in seen:
+                seen[der] = _asn1_cert(der)
     return tuple(seen.values())
 
 

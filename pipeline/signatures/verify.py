@@ -24,6 +24,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from asn1crypto import crl as asn1_crl
+from asn1crypto import ocsp as asn1_ocsp
+from pyhanko.pdf_utils.decode_limits import DecodePurpose
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields
@@ -176,14 +179,36 @@ def _problems(status: Any, coverage: Coverage, verdict: str) -> list[str]:
     return problems
 
 
-def _context(roots: tuple[Any, ...], dss: Any, moment: datetime | None,
+@dataclass(frozen=True)
+class _DssData:
+    """What a file's document security store holds, parsed once per file (each signature
+    and timestamp is then validated with it, each at its own time)."""
+
+    certs: tuple[Any, ...]
+    ocsps: tuple[Any, ...]
+    crls: tuple[Any, ...]
+
+    @classmethod
+    def read(cls, reader: Any) -> _DssData | None:
+        if "/DSS" not in reader.root:
+            return None
+        dss = DocumentSecurityStore.read_dss(reader)
+        ocsps = tuple(asn1_ocsp.OCSPResponse.load(ref.get_object().read_data(
+            DecodePurpose.OCSP_RESPONSE)) for ref in dss.ocsps)
+        crls = tuple(asn1_crl.CertificateList.load(ref.get_object().read_data(
+            DecodePurpose.CRL)) for ref in dss.crls)
+        return cls(tuple(dss.load_certs()), ocsps, crls)
+
+
+def _context(roots: tuple[Any, ...], dss: _DssData | None, moment: datetime | None,
              online: bool) -> ValidationContext:
     kwargs: dict[str, Any] = {
         "trust_roots": list(roots), "moment": moment, "allow_fetching": online,
         "revocation_mode": "soft-fail", "retroactive_revinfo": True,
     }
     if dss is not None:
-        return dss.as_validation_context(kwargs)  # type: ignore[no-any-return]
+        return ValidationContext(other_certs=list(dss.certs), ocsps=list(dss.ocsps),
+                                 crls=list(dss.crls), **kwargs)
     return ValidationContext(**kwargs)
 
 
@@ -310,7 +335,7 @@ def verify_pdf(
         stamp_names = {str(s.field_name) for s in stamps}
         expected = tuple(expected_fields) if expected_fields is not None else tuple(
             n for n in filled if n not in stamp_names)
-        dss = DocumentSecurityStore.read_dss(reader) if "/DSS" in reader.root else None
+        dss = _DssData.read(reader)
         last_sig = max((s.signed_revision for s in embedded), default=-1)
         stamped_after = any(s.signed_revision > last_sig for s in stamps)
         checks = tuple(_check_one(sig, roots, dss, at, stamped_after) for sig in embedded)
@@ -334,7 +359,7 @@ def verify_pdf(
     reasons += [f"signature {c.field!r}: {p}" for c in checks for p in c.problems]
     reasons += structure + stamp_reasons
     if b"pdfaid:part" in data:  # declared PDF/A once: it must still be PDF/A-2b
-        reasons += [f"no longer PDF/A-2b: {p}" for p in pdfa_problems(data)]
+        reasons += [f"no longer PDF/A-2b: {p}" for p in pdfa_problems(data, reader)]
     unsigned: list[str] = []
     for name in expected:
         if name not in filled:

@@ -36,7 +36,8 @@ class ServeOptions:
 
     host: str = "127.0.0.1"
     port: int = 8080
-    threads: int = 4
+    threads: int = 8
+    """Requests served at once: a page waits less behind a signature or a rendering."""
 
 
 def check_ready(ws: Workspace, settings: Settings) -> None:

@@ -232,7 +232,10 @@ def migrate(conn: sqlite3.Connection, *, timeout: float = 30.0) -> list[int]:
     """Apply the migrations not yet recorded; return the versions applied now.
 
     Foreign keys are off while migrating (a table rebuild drops and renames tables) and
-    checked as a whole before the commit."""
+    checked as a whole before the commit. A registry already up to date is only read:
+    no write lock is taken, so opening it never waits for another process's write."""
+    if _up_to_date(conn):
+        return []
     conn.execute("PRAGMA foreign_keys = OFF")
     begin_immediate(conn, timeout)
     try:
@@ -260,6 +263,15 @@ def migrate(conn: sqlite3.Connection, *, timeout: float = 30.0) -> list[int]:
     finally:
         conn.execute("PRAGMA foreign_keys = ON")
     return applied
+
+
+def _up_to_date(conn: sqlite3.Connection) -> bool:
+    """Every migration is recorded (read without a lock; any doubt says no)."""
+    try:
+        done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+    except sqlite3.OperationalError:  # no table yet, or locked: the locked path decides
+        return False
+    return all(version in done for version, _name, _func in MIGRATIONS)
 
 
 def applied_migrations(conn: sqlite3.Connection) -> list[int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from pipeline.core.i18n import _
 from pipeline.core.mail import send_mail
 from pipeline.core.settings import Settings
 from pipeline.core.workspace import Workspace
+from pipeline.documents.pdf.page_images import ensure_page_images, page_images_folder
 from pipeline.records.archive import workspace_path
 from pipeline.records.registry import ConventionRow, Registry
 from pipeline.records.registry.invitations import InvitationRow, InvitationStore
@@ -208,7 +210,23 @@ def invite(ws: Workspace, settings: Settings, request: InviteRequest, *,
         for entry in _targets(reg, row, request.signatory):
             results.append(_invite_one(reg, store, settings, row, entry, request, actor,
                                        record))
+        if any(r.action in ("sent", "resent") for r in results):
+            _prepare_pages(ws, reg, row)
     return InviteOutcome(row.id, tuple(results))
+
+
+def _prepare_pages(ws: Workspace, reg: Registry, row: ConventionRow) -> None:
+    """Render the page images the signing page will show, now rather than while the
+    first signer waits; a failure only means they are rendered on the first visit."""
+    doc = reg.latest_document(row.id, ["signed", "pdf"])
+    if doc is None:
+        return
+    try:
+        ensure_page_images(workspace_path(ws, doc.relpath),
+                           page_images_folder(ws.root, doc.sha256))
+    except (OSError, subprocess.SubprocessError) as exc:
+        log.warning("page images of %s not rendered in advance: %s", row.id,
+                    type(exc).__name__)
 
 
 def _invite_one(reg: Registry, store: InvitationStore, settings: Settings, row: ConventionRow,

@@ -1,21 +1,23 @@
-"""The convention as the signer sees it: the PDF and its pages as PNG images (pdftoppm),
-cached per document hash under ``<workspace>/cache/pages/``."""
+"""The convention as the signer sees it: the PDF and its pages as PNG images (see
+:mod:`pipeline.documents.pdf.page_images`)."""
 
 from __future__ import annotations
 
-import subprocess
+import functools
 from pathlib import Path
 
 from pypdf import PdfReader
 
 from pipeline.core.workspace import Workspace
+from pipeline.documents.pdf.page_images import (
+    ensure_page_images,
+    page_image,
+    page_images_folder,
+)
 from pipeline.records.archive import workspace_path
 from pipeline.records.registry import Registry
 
 __all__ = ["current_pdf", "page_count", "page_png"]
-
-RESOLUTION = 70
-"""Dots per inch of the page images: readable on a phone, small to send."""
 
 
 def current_pdf(ws: Workspace, convention_id: str) -> tuple[Path, str]:
@@ -27,23 +29,24 @@ def current_pdf(ws: Workspace, convention_id: str) -> tuple[Path, str]:
     return workspace_path(ws, doc.relpath), doc.sha256
 
 
-def page_count(path: Path) -> int:
-    """Number of pages of a PDF."""
+def page_count(path: Path, sha256: str | None = None) -> int:
+    """Number of pages of a PDF (read once per document when its ``sha256`` is given)."""
+    if sha256 is None:
+        return len(PdfReader(path).pages)
+    return _count(str(path), sha256)
+
+
+@functools.lru_cache(maxsize=512)
+def _count(path: str, sha256: str) -> int:
     return len(PdfReader(path).pages)
 
 
 def page_png(ws: Workspace, path: Path, sha256: str, number: int) -> Path:
     """The PNG of page ``number`` (1-based), rendered once and kept in the cache."""
-    folder = ws.root / "cache" / "pages" / sha256[:32]
-    target = folder / f"page-{number}.png"
-    if target.is_file():
-        return target
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = folder / f".render-{number}"
-    subprocess.run(
-        ["pdftoppm", "-png", "-r", str(RESOLUTION), "-f", str(number), "-l", str(number),
-         "-singlefile", str(path), str(stem)],
-        check=True, capture_output=True, timeout=60,
-    )
-    Path(f"{stem}.png").replace(target)
+    folder = page_images_folder(ws.root, sha256)
+    target = page_image(folder, number)
+    if not target.is_file():
+        ensure_page_images(path, folder)
+    if not target.is_file():
+        raise FileNotFoundError(target)
     return target

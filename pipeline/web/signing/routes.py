@@ -115,7 +115,7 @@ def overview() -> str | tuple[str, int]:
     pdf, sha = current_pdf(ws, row.id)
     verified = bool(state.get("verified")) and inv.verified_at is not None
     return render_template(
-        "signing/overview.html", inv=inv, row=row, pages=range(1, page_count(pdf) + 1),
+        "signing/overview.html", inv=inv, row=row, pages=range(1, page_count(pdf, sha) + 1),
         version=sha[:12], waiting=journey.waiting_for(ws, inv), verified=verified,
         code_sent=inv.code_hash is not None,
     )
@@ -152,7 +152,7 @@ def page(number: int, version: str) -> Response:
     if inv.state != "active":
         abort(403)
     pdf, sha = current_pdf(ws, row.id)
-    if not 1 <= number <= page_count(pdf):
+    if not 1 <= number <= page_count(pdf, sha):
         abort(404)
     return send_file(page_png(ws, pdf, sha, number), mimetype="image/png", max_age=0)
 
