@@ -8,8 +8,6 @@ import shutil
 import zipfile
 from pathlib import Path
 
-from pypdf import PdfReader
-
 from pipeline.core.errors import ConverterError
 from pipeline.core.i18n import N_, _
 
@@ -72,6 +70,7 @@ def pdf_page_count(path: Path) -> tuple[int, str | None]:
         return 0, "the output is not a PDF file"
     if b"%%EOF" not in tail:
         return 0, "the PDF is truncated"
+    from pypdf import PdfReader
     try:
         pages = len(PdfReader(path, strict=False).pages)
     except Exception as exc:  # pypdf raises many kinds of errors on damaged files
@@ -81,6 +80,8 @@ def pdf_page_count(path: Path) -> tuple[int, str | None]:
 
 def pdfa_conformance(path: Path) -> str | None:
     """The PDF/A level declared in the file's XMP metadata (``"2B"``), or ``None``."""
+    from pypdf import PdfReader
+
     meta = PdfReader(path, strict=False).root_object.get("/Metadata")
     if meta is None:
         return None
