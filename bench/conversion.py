@@ -14,6 +14,8 @@ default ``100,300``), and in one run, for each example and each N:
    documents of the example (``BENCH_CONVERSION_SAMPLE``, default 5) and extrapolated to N,
    which the report says.
 
+``BENCH_CONVERSION_EXAMPLES`` (comma-separated stems) measures some examples only.
+
 Then a clerk's small batch (5 records, the examples in turn) against LibreOffice alone on
 the same 5; the scaling of ``run`` with N (``BENCH_SCALING_N``, default
 ``10,100,300,1000``, on ``rural-paths.json``; the sizes already measured above are reused);
@@ -445,6 +447,10 @@ def measure(work: Path) -> Part:
     f.update(sizes=sizes, cores=workers, soffice=version, sample=sample,
              load_average_at_start=os.getloadavg()[0], scaling_example="rural-paths")
     items = examples()
+    only = [n.strip() for n in os.environ.get("BENCH_CONVERSION_EXAMPLES", "").split(",")
+            if n.strip()]
+    if only:  # a quicker run on some examples only (the scaling one is always kept)
+        items = {k: v for k, v in items.items() if k in only or k == "rural-paths"}
     f["startup_s"] = startup_s()
     f["examples"] = {name: _example(name, record, sizes, work, workers, sample)
                      for name, record in items.items()}

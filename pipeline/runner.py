@@ -73,8 +73,8 @@ class RunOptions:
     workers: int | None = None
     """LibreOffice processes (default: number of cores)."""
     chunk_size: int | None = None
-    """Documents per conversion round (default: 10 per worker first, then whatever is
-    ready whenever LibreOffice is free, at most 150 per worker)."""
+    """Documents per conversion round (default: 10 per worker first, then each round
+    twice the previous one, or the rest; at most 150 per worker)."""
     timeout: float = 60.0
     """Seconds a LibreOffice chunk may go without producing a PDF."""
     soffice: str | None = None
@@ -219,12 +219,12 @@ class BatchRunner:
         self.today: date = clock_today()
         self.validator = Validator(options.catalogue)
         self.workers = max(1, options.workers or os.cpu_count() or 1)
-        # A small first round gets LibreOffice (started ahead) going soon; then each round
-        # takes whatever is rendered when LibreOffice is free, so it is never left idle
-        # while few, large calls spare its start-up (about a second of CPU per call).
+        # A small first round goes to the LibreOffice started ahead, so it has work as soon
+        # as it is up; then few calls (each costs LibreOffice's start-up, about a second of
+        # CPU) that still keep it busy: a round goes when LibreOffice is free and twice the
+        # previous round is rendered (or the input is all read), at most 150 per worker.
         size = options.chunk_size
         self.first_round = size or 10 * self.workers
-        self.next_round = size or 5 * self.workers
         self.max_round = size or 150 * self.workers
         self._ready: queue.SimpleQueue[tuple[_Job, ConvertResult]] = queue.SimpleQueue()
 
@@ -261,11 +261,11 @@ class BatchRunner:
 
     def _produce(self, inputs: Iterable[Path], pool: ThreadPoolExecutor, scratch: Path,
                  warm: WarmStarts, order: dict[tuple[str, int], int]) -> None:
-        """Validate, number and render the records, converting rounds of them meanwhile:
-        one round converts at a time, the next is sent as soon as it is done."""
+        """Validate, number and render the records, converting rounds of them meanwhile
+        (one round at a time; rendering stays at most a round ahead)."""
         batch: Future[list[ConvertResult]] | None = None
         pending: list[_Job] = []
-        rounds = 0
+        threshold = self.first_round
         for v in iter_validated(inputs, self.validator):
             order.setdefault((v.raw.source, v.raw.row), len(order))
             self.progress("validated", 1)
@@ -276,10 +276,9 @@ class BatchRunner:
             if batch is not None and (batch.done() or len(pending) >= self.max_round):
                 self._await(batch, scratch)  # rendering stays at most a round ahead
                 batch = None
-            if batch is None and len(pending) >= (self.next_round if rounds
-                                                  else self.first_round):
+            if batch is None and len(pending) >= threshold:
                 batch = self._submit(pool, pending, scratch, warm)
-                rounds += 1
+                threshold = min(self.max_round, 2 * len(pending))
                 pending = []
         while batch is not None or pending:
             if batch is not None:
