@@ -4,7 +4,8 @@ Records stream in; accepted ones are numbered (registry claim) and rendered to D
 scratch folder; chunks of DOCX are converted by LibreOffice in a background thread while
 the next chunk renders; each converted PDF is stamped, receives its empty signature fields
 and is archived with its intake and DOCX. LibreOffice is started on every worker's profile
-as the run begins, so its start-up overlaps the reading and rendering of the first records.
+as the run begins (its start-up overlaps the reading and rendering of the first records)
+and serves every round.
 A crash at any point leaves the record ``pending``; the next run resumes it (same number)
 and nothing is produced twice."""
 
@@ -73,8 +74,8 @@ class RunOptions:
     workers: int | None = None
     """LibreOffice processes (default: number of cores)."""
     chunk_size: int | None = None
-    """Documents per conversion round (default: 10 per worker first, then each round
-    twice the previous one, or the rest; at most 150 per worker)."""
+    """Documents per conversion round (default: whatever is rendered when LibreOffice is
+    free, at least one and at most 150 per worker)."""
     timeout: float = 60.0
     """Seconds a LibreOffice chunk may go without producing a PDF."""
     soffice: str | None = None
@@ -219,12 +220,12 @@ class BatchRunner:
         self.today: date = clock_today()
         self.validator = Validator(options.catalogue)
         self.workers = max(1, options.workers or os.cpu_count() or 1)
-        # A small first round goes to the LibreOffice started ahead, so it has work as soon
-        # as it is up; then few calls (each costs LibreOffice's start-up, about a second of
-        # CPU) that still keep it busy: a round goes when LibreOffice is free and twice the
-        # previous round is rendered (or the input is all read), at most 150 per worker.
+        # LibreOffice, started ahead and kept running, costs no start-up per call: a round
+        # goes as soon as LibreOffice is free and a document per worker is rendered (the
+        # first one, two per worker, waits for LibreOffice to be up); at most 150 per worker.
         size = options.chunk_size
-        self.first_round = size or 10 * self.workers
+        self.first_round = size or 2 * self.workers
+        self.next_round = size or self.workers
         self.max_round = size or 150 * self.workers
         self._ready: queue.SimpleQueue[tuple[_Job, ConvertResult]] = queue.SimpleQueue()
 
@@ -278,7 +279,7 @@ class BatchRunner:
                 batch = None
             if batch is None and len(pending) >= threshold:
                 batch = self._submit(pool, pending, scratch, warm)
-                threshold = min(self.max_round, 2 * len(pending))
+                threshold = self.next_round
                 pending = []
         while batch is not None or pending:
             if batch is not None:

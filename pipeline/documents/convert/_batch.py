@@ -169,9 +169,9 @@ class _Converter:
                      run.failure, len(pending))
         if not run.normal_exit:
             # A killed profile may be left locked or half-written: the next call starts afresh.
-            if self.warm is not None:
-                self.warm.stop(profile)  # it may be the one stuck on the document
             shutil.rmtree(profile, ignore_errors=True)
+            if self.warm is not None:
+                self.warm.restart(profile)  # it may be the one stuck on the document
         shutil.rmtree(outdir, ignore_errors=True)
         outdir.with_suffix(".log").unlink(missing_ok=True)
         return _Outcome(done, _split(pending) if pending else [])
@@ -220,7 +220,7 @@ def convert_batch(
     ``profiles``, a folder kept by the caller, holds the workers' LibreOffice profiles
     from one batch to the next (by default they are made afresh and removed); ``warm``
     holds the LibreOffice processes the caller started ahead on those profiles
-    (:class:`WarmStarts`, the first call on each profile is handed to it).
+    (:class:`WarmStarts`), which then serve the calls.
     Raises :class:`ConverterError` when LibreOffice is missing or cannot start, or when two
     inputs would give the same PDF name; :class:`ConfigError` for a non-positive setting.
     """
