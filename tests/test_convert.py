@@ -210,6 +210,29 @@ def test_calls_are_served_by_the_libreoffice_started_ahead(tmp_path: Path) -> No
 
 
 @pytest.mark.libreoffice
+def test_libreoffice_started_ahead_is_started_afresh_after_a_failed_call(
+        tmp_path: Path) -> None:
+    docs = [make_docx(tmp_path / f"r{n}.docx", "r", articles=0) for n in range(2)]
+    profiles = tmp_path / "profiles"
+    warm = WarmStarts(find_soffice(None))
+    try:
+        warm.start(profiles / "worker-0")
+        first = convert_batch(docs[:1], tmp_path / "out", workers=1, profiles=profiles,
+                              warm=warm)
+        # What a stalled or crashed call does: the LibreOffice is killed, started anew
+        # (the killed one left a lock on the document it kept open).
+        warm.restart(profiles / "worker-0")
+        second = convert_batch(docs[1:], tmp_path / "out", workers=1, profiles=profiles,
+                               warm=warm)
+    finally:
+        warm.close()
+    assert [r.ok for r in first + second] == [True, True]
+    served = (profiles / "worker-0.warm.log").read_text(errors="replace")
+    assert "r0.docx" in served and "r1.docx" in served
+    assert processes_with(profiles) == []
+
+
+@pytest.mark.libreoffice
 def test_libreoffice_started_ahead_by_a_dead_run_is_stopped(tmp_path: Path) -> None:
     dead = tmp_path / "dead-run"
     profile = dead / "profiles" / "worker-0"

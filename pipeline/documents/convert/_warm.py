@@ -50,12 +50,17 @@ class WarmStarts:
         self.tracker = ProcessTracker()
         self._lock = threading.Lock()
         self._started: dict[Path, _Started] = {}
+        self._starts = 0
 
     def start(self, profile: Path) -> None:
         """Start a headless LibreOffice on ``profile`` (made if missing), idle for now."""
         profile = profile.absolute()
         profile.parent.mkdir(parents=True, exist_ok=True)
-        keep = profile.with_name(f"{profile.name}.keep.txt")
+        # A new file each time: a killed LibreOffice leaves its lock on the last one, and
+        # one that cannot open its document quits at once.
+        with self._lock:
+            self._starts += 1
+            keep = profile.with_name(f"{profile.name}.keep-{self._starts}.txt")
         keep.write_bytes(b"")
         argv = [self.soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless",
                 "--norestore", "--nologo", str(keep)]
