@@ -3,8 +3,11 @@
 Records stream in; accepted ones are numbered (registry claim) and rendered to DOCX in a
 scratch folder; chunks of DOCX are converted by LibreOffice in a background thread while
 the next chunk renders; each converted PDF is stamped, receives its empty signature fields
-and is archived with its intake and DOCX. A crash at any point leaves the record
-``pending``; the next run resumes it (same number) and nothing is produced twice."""
+and is archived with its intake and DOCX. LibreOffice is started on every worker's profile
+as the run begins (its start-up overlaps the reading and rendering of the first records)
+and serves every round.
+A crash at any point leaves the record ``pending``; the next run resumes it (same number)
+and nothing is produced twice."""
 
 from __future__ import annotations
 
@@ -18,16 +21,12 @@ import queue
 import shutil
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
-
-from pypdf import PdfReader
-from pypdf.errors import PyPdfError
 
 from pipeline.catalogue.loader import Catalogue
 from pipeline.core.clock import today as clock_today
@@ -36,14 +35,12 @@ from pipeline.core.issues import Issue
 from pipeline.core.workspace import Workspace
 from pipeline.documents.convert import (
     ConvertResult,
+    WarmStarts,
     convert_batch,
     find_soffice,
     stop_all_conversions,
     stop_orphans,
 )
-from pipeline.documents.pdf.sigfields import fields_from_anchors, find_anchors
-from pipeline.documents.pdf.stamp import stamp_bytes
-from pipeline.documents.render import render_docx
 from pipeline.lifecycle.drafts import (
     draft_is_current,
     draft_label,
@@ -77,7 +74,8 @@ class RunOptions:
     workers: int | None = None
     """LibreOffice processes (default: number of cores)."""
     chunk_size: int | None = None
-    """Documents per conversion round (default: 10, then 40, then 100 per worker)."""
+    """Documents per conversion round (default: whatever is rendered when LibreOffice is
+    free, at least one and at most 150 per worker)."""
     timeout: float = 60.0
     """Seconds a LibreOffice chunk may go without producing a PDF."""
     soffice: str | None = None
@@ -222,52 +220,36 @@ class BatchRunner:
         self.today: date = clock_today()
         self.validator = Validator(options.catalogue)
         self.workers = max(1, options.workers or os.cpu_count() or 1)
-        # Rounds grow: a small first one gets LibreOffice going soon (until it returns the
-        # main thread has nothing to stamp), then large ones, converted in one call per
-        # worker, spare LibreOffice's start-up (over a second of CPU per call).
-        self.rounds = ([options.chunk_size] if options.chunk_size else
-                       [10 * self.workers, 40 * self.workers, 100 * self.workers])
+        # LibreOffice, started ahead and kept running, costs no start-up per call: a round
+        # goes as soon as LibreOffice is free and a document per worker is rendered (the
+        # first one, two per worker, waits for LibreOffice to be up); at most 150 per worker.
+        size = options.chunk_size
+        self.first_round = size or 2 * self.workers
+        self.next_round = size or self.workers
+        self.max_round = size or 150 * self.workers
         self._ready: queue.SimpleQueue[tuple[_Job, ConvertResult]] = queue.SimpleQueue()
 
     def run(self, inputs: Iterable[Path]) -> RunSummary:
-        find_soffice(self.o.soffice)  # fail before numbering anything
+        soffice = find_soffice(self.o.soffice)  # fail before numbering anything
         ws = self.o.workspace
         ws.root.mkdir(mode=0o755, parents=True, exist_ok=True)
         scratch, lock = _scratch(ws)
+        warm = WarmStarts(soffice)
         order: dict[tuple[str, int], int] = {}
         try:
+            for slot in range(self.workers):
+                warm.start(scratch / "profiles" / f"worker-{slot}")
             with Registry.open(ws.registry_path) as reg, \
                     ThreadPoolExecutor(1, thread_name_prefix="convert") as pool:
                 self.reg = reg
-                batches: deque[Future[list[ConvertResult]]] = deque()
-                pending: list[_Job] = []
-                submitted = 0
                 try:
-                    for v in iter_validated(inputs, self.validator):
-                        order.setdefault((v.raw.source, v.raw.row), len(order))
-                        self.progress("validated", 1)
-                        job = self._accept(v, scratch)
-                        self._finish_ready(scratch)
-                        if job is None:
-                            continue
-                        pending.append(job)
-                        if len(pending) >= self.rounds[min(submitted, len(self.rounds) - 1)]:
-                            batches.append(self._submit(pool, pending, scratch, last=False))
-                            submitted += 1
-                            pending = []
-                            # Render at most one batch ahead of the one converting.
-                            while len(batches) > 1:
-                                self._await(batches.popleft(), scratch)
-                    if pending:
-                        batches.append(self._submit(pool, pending, scratch, last=True))
-                    while batches:
-                        self._await(batches.popleft(), scratch)
-                    self._finish_ready(scratch)
+                    self._produce(inputs, pool, scratch, warm, order)
                 except BaseException:
                     # Ctrl-C or a fatal error: stop LibreOffice now rather than wait for it.
                     stop_all_conversions()
                     raise
         finally:
+            warm.close()
             shutil.rmtree(scratch, ignore_errors=True)
             os.close(lock)
         # Documents are finished as their conversion ends; report them in input order.
@@ -277,6 +259,56 @@ class BatchRunner:
         self.summary.report.outcomes.sort(key=lambda o: place(o.source, o.row))
         self.summary.conventions.sort(key=lambda c: place(c.source, c.row))
         return self.summary
+
+    def _produce(self, inputs: Iterable[Path], pool: ThreadPoolExecutor, scratch: Path,
+                 warm: WarmStarts, order: dict[tuple[str, int], int]) -> None:
+        """Validate, number and render the records, converting rounds of them meanwhile
+        (one round at a time; rendering stays at most a round ahead)."""
+        batch: Future[list[ConvertResult]] | None = None
+        pending: list[_Job] = []
+        threshold = self.first_round
+        for v in iter_validated(inputs, self.validator):
+            order.setdefault((v.raw.source, v.raw.row), len(order))
+            self.progress("validated", 1)
+            job = self._accept(v, scratch)
+            self._finish_ready(scratch)
+            if job is not None:
+                pending.append(job)
+            if batch is not None and (batch.done() or len(pending) >= self.max_round):
+                self._await(batch, scratch)  # rendering stays at most a round ahead
+                batch = None
+            if batch is None and len(pending) >= threshold:
+                batch = self._submit(pool, pending, scratch, warm)
+                threshold = self.next_round
+                pending = []
+        while batch is not None or pending:
+            if batch is not None:
+                self._await(batch, scratch)
+            batch = self._submit(pool, pending, scratch, warm) if pending else None
+            pending = []
+        self._finish_ready(scratch)
+
+    def _submit(self, pool: ThreadPoolExecutor, jobs: list[_Job], scratch: Path,
+                warm: WarmStarts) -> Future[list[ConvertResult]]:
+        """Queue ``jobs`` for conversion, one ``soffice`` call per worker; each result
+        comes back through the ready queue as soon as LibreOffice has moved on to the next
+        document, for the main thread to finish while the call goes on."""
+        by_source = {j.docx.absolute(): j for j in jobs}
+        ready = self._ready
+
+        def arrived(result: ConvertResult) -> None:
+            ready.put((by_source[result.source], result))
+
+        chunk = self.o.chunk_size or math.ceil(len(jobs) / self.workers)
+        future = pool.submit(
+            convert_batch, [j.docx for j in jobs], scratch / "pdf",
+            workers=self.workers, chunk_size=chunk, timeout=self.o.timeout,
+            soffice=self.o.soffice, on_progress=arrived, profiles=scratch / "profiles",
+            warm=warm)
+        # While LibreOffice works, load what stamping needs (half a second of imports,
+        # else spent once the first document is back).
+        import pipeline.documents.pdf.stamp  # noqa: F401
+        return future
 
     # ---------------------------------------------------------------- per record
 
@@ -330,6 +362,8 @@ class BatchRunner:
 
     def _render(self, v: Validated, conv: Convention, claim: Claim, year: int,
                 scratch: Path) -> _Job:
+        from pipeline.documents.render import render_docx  # after LibreOffice is started
+
         ctype = self.o.catalogue.get(conv.convention_type)
         stem = f"{claim.convention_id}_v{claim.version}"
         docx = scratch / "docx" / f"{stem}.docx"
@@ -342,25 +376,6 @@ class BatchRunner:
         return _Job(v, conv, claim, year, docx, intake)
 
     # ---------------------------------------------------------------- chunks
-
-    def _submit(self, pool: ThreadPoolExecutor, jobs: list[_Job], scratch: Path, *,
-                last: bool) -> Future[list[ConvertResult]]:
-        """Queue ``jobs`` for conversion; each result comes back through the ready queue
-        as soon as its ``soffice`` call ends, for the main thread to finish."""
-        by_source = {j.docx.absolute(): j for j in jobs}
-        ready = self._ready
-
-        def arrived(result: ConvertResult) -> None:
-            ready.put((by_source[result.source], result))
-
-        # One call per worker; the last batch in two calls per worker, so that the
-        # documents left to stamp once LibreOffice has nothing more to do are few.
-        calls = self.workers * (2 if last else 1)
-        chunk = None if self.o.chunk_size else max(5, math.ceil(len(jobs) / calls))
-        return pool.submit(
-            convert_batch, [j.docx for j in jobs], scratch / "pdf",
-            workers=self.workers, chunk_size=chunk, timeout=self.o.timeout,
-            soffice=self.o.soffice, on_progress=arrived, profiles=scratch / "profiles")
 
     def _await(self, batch: Future[list[ConvertResult]], scratch: Path) -> None:
         """Finish documents as they arrive until ``batch`` is converted and finished."""
@@ -388,6 +403,12 @@ class BatchRunner:
         LibreOffice's output is well formed, so pypdf first reads it strictly (it then
         skips checking every object's offset, a third of its reading time); a quirk it
         refuses sends it back to its tolerant reading."""
+        from pypdf import PdfReader
+        from pypdf.errors import PyPdfError
+
+        from pipeline.documents.pdf.sigfields import fields_from_anchors, find_anchors
+        from pipeline.documents.pdf.stamp import stamp_bytes
+
         converted = pdf.read_bytes()
         keys = [s.key for s in job.conv.signatories]
         for strict in (True, False):
@@ -407,6 +428,8 @@ class BatchRunner:
         raise AssertionError("unreachable")
 
     def _finish(self, job: _Job, result: ConvertResult, scratch: Path) -> None:
+        from pypdf.errors import PyPdfError
+
         v, claim = job.validated, job.claim
         self.progress("converted", 1)
         if not result.ok or result.pdf is None:

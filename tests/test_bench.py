@@ -36,6 +36,7 @@ from pipeline.intake.flat import FlatKeyError, check_key
 from pipeline.validation.validator import Validated, Validator, iter_validated
 
 sys.path.insert(0, str(PROJECT_ROOT / "bench"))
+import conversion
 import generate
 
 N = 60
@@ -195,3 +196,15 @@ def test_stamp_and_fields_in_one_update(converted: tuple[Path, list[str]],
         annots = [a.get_object() for a in reader.pages[spec.page].get("/Annots", [])]
         widget = next(a for a in annots if a.get("/T") == f"sig-{key}")
         assert [round(float(v), 2) for v in widget["/Rect"]] == list(spec.rect)
+
+
+def test_examples_varied_into_distinct_valid_conventions(tmp_path: Path) -> None:
+    catalogue = Catalogue.load(None)
+    examples = conversion.examples()
+    assert set(examples) == {"rural-paths", "skatepark", "solar-church"}
+    for name, record in examples.items():
+        path = conversion.write_records(tmp_path / f"{name}.json", conversion.vary(record, 4))
+        found = validated(path, catalogue)
+        assert all(v.convention is not None for v in found), (name, found[0].issues)
+        assert len({v.reference for v in found}) == 4
+        assert len({v.fingerprint for v in found}) == 4

@@ -19,6 +19,7 @@ from pypdf import PdfReader
 from pipeline.core.errors import ConfigError, ConverterError
 from pipeline.documents.convert import (
     ConvertResult,
+    WarmStarts,
     convert_batch,
     default_chunk_size,
     find_soffice,
@@ -184,6 +185,71 @@ def test_orphans_of_a_dead_run_are_stopped(tmp_path: Path, fake_soffice: str) ->
     finally:
         os.killpg(other.pid, signal.SIGKILL)
         other.wait()
+        orphan.kill()
+        orphan.wait()
+
+
+@pytest.mark.libreoffice
+def test_calls_are_served_by_the_libreoffice_started_ahead(tmp_path: Path) -> None:
+    docs = [make_docx(tmp_path / f"w{n}.docx", "w", articles=0) for n in range(3)]
+    profiles = tmp_path / "profiles"
+    warm = WarmStarts(find_soffice(None))
+    try:
+        warm.start(profiles / "worker-0")
+        first = convert_batch(docs[:2], tmp_path / "out", workers=1, profiles=profiles,
+                              warm=warm)
+        # It keeps running: the next call on that profile is served by it too.
+        second = convert_batch(docs[2:], tmp_path / "out", workers=1, profiles=profiles,
+                               warm=warm)
+    finally:
+        warm.close()
+    assert [r.ok for r in first + second] == [True, True, True]
+    served = (profiles / "worker-0.warm.log").read_text(errors="replace")
+    assert all(f"w{n}.docx" in served for n in range(3))
+    assert processes_with(profiles) == []
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_started_ahead_is_started_afresh_after_a_failed_call(
+        tmp_path: Path) -> None:
+    docs = [make_docx(tmp_path / f"r{n}.docx", "r", articles=0) for n in range(2)]
+    profiles = tmp_path / "profiles"
+    warm = WarmStarts(find_soffice(None))
+    try:
+        warm.start(profiles / "worker-0")
+        first = convert_batch(docs[:1], tmp_path / "out", workers=1, profiles=profiles,
+                              warm=warm)
+        # What a stalled or crashed call does: the LibreOffice is killed, started anew
+        # (the killed one left a lock on the document it kept open).
+        warm.restart(profiles / "worker-0")
+        second = convert_batch(docs[1:], tmp_path / "out", workers=1, profiles=profiles,
+                               warm=warm)
+    finally:
+        warm.close()
+    assert [r.ok for r in first + second] == [True, True]
+    served = (profiles / "worker-0.warm.log").read_text(errors="replace")
+    assert "r0.docx" in served and "r1.docx" in served
+    assert processes_with(profiles) == []
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_started_ahead_by_a_dead_run_is_stopped(tmp_path: Path) -> None:
+    dead = tmp_path / "dead-run"
+    profile = dead / "profiles" / "worker-0"
+    orphan = subprocess.Popen([find_soffice(None), f"-env:UserInstallation={profile.as_uri()}",
+                               "--headless", "--norestore", "--nologo"],
+                              start_new_session=True)
+    try:
+        deadline = time.monotonic() + 20
+        while not any("soffice.bin" in c for c in processes_with(dead)):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+
+        assert stop_orphans(dead) == 1
+
+        assert processes_with(dead) == []
+        assert orphan.wait(5) == -signal.SIGKILL
+    finally:
         orphan.kill()
         orphan.wait()
 

@@ -13,7 +13,8 @@ process is tracked and its group killed in a ``finally`` block, at exit and on S
 after a SIGKILL, the next run finds the orphans by their output folder and stops them.
 
 Modules: ``_checks`` (finding LibreOffice, checking inputs and PDFs), ``_process`` (one
-``soffice`` call under a watchdog, process-group bookkeeping), ``_batch`` (the pool).
+``soffice`` call under a watchdog, process-group bookkeeping), ``_batch`` (the pool), ``_warm``
+(LibreOffice started ahead of its first call).
 """
 
 from pipeline.documents.convert._batch import (
@@ -35,12 +36,14 @@ from pipeline.documents.convert._process import (
     stop_orphans,
     terminate_on_sigterm,
 )
+from pipeline.documents.convert._warm import WarmStarts
 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "ENV_SOFFICE",
     "MAX_DEFAULT_CHUNK",
     "ConvertResult",
+    "WarmStarts",
     "convert_batch",
     "default_chunk_size",
     "find_soffice",

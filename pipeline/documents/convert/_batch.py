@@ -18,6 +18,7 @@ from queue import Empty, SimpleQueue
 from pipeline.core.errors import ConfigError, ConverterError
 from pipeline.documents.convert._checks import docx_problem, find_soffice, pdf_page_count
 from pipeline.documents.convert._process import ProcessTracker, run_soffice, terminate_on_sigterm
+from pipeline.documents.convert._warm import WarmStarts
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +89,10 @@ class _Converter:
     """One batch: its inputs, staging folder, worker profiles and live processes."""
 
     def __init__(self, sources: list[Path], out_dir: Path, soffice: str, pdfa: bool,
-                 timeout: float, profiles: Path | None = None) -> None:
+                 timeout: float, profiles: Path | None = None,
+                 warm: WarmStarts | None = None) -> None:
         self.sources = sources
+        self.warm = warm
         self.out_dir = out_dir
         self.soffice = soffice
         self.filter = pdf_filter(pdfa)
@@ -121,6 +124,8 @@ class _Converter:
             outdir = self.staging / f"attempt-{self._attempts}"
         outdir.mkdir()
         profile = self.profiles / f"worker-{slot}"
+        if self.warm is not None:
+            self.warm.before_call(profile)
         argv = [
             self.soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless",
             "--norestore", "--nologo", "--infilter=MS Word 2007 XML",
@@ -165,6 +170,8 @@ class _Converter:
         if not run.normal_exit:
             # A killed profile may be left locked or half-written: the next call starts afresh.
             shutil.rmtree(profile, ignore_errors=True)
+            if self.warm is not None:
+                self.warm.restart(profile)  # it may be the one stuck on the document
         shutil.rmtree(outdir, ignore_errors=True)
         outdir.with_suffix(".log").unlink(missing_ok=True)
         return _Outcome(done, _split(pending) if pending else [])
@@ -198,6 +205,7 @@ def convert_batch(
     pdfa: bool = True,
     on_progress: Callable[[ConvertResult], None] | None = None,
     profiles: Path | None = None,
+    warm: WarmStarts | None = None,
 ) -> list[ConvertResult]:
     """Convert DOCX files to PDF (PDF/A-2b unless ``pdfa`` is false) into ``out_dir``.
 
@@ -210,7 +218,9 @@ def convert_batch(
     as LibreOffice has moved on to the next one (or its chunk ended); whatever it raises
     stops the batch, after every ``soffice`` is killed.
     ``profiles``, a folder kept by the caller, holds the workers' LibreOffice profiles
-    from one batch to the next (by default they are made afresh and removed).
+    from one batch to the next (by default they are made afresh and removed); ``warm``
+    holds the LibreOffice processes the caller started ahead on those profiles
+    (:class:`WarmStarts`), which then serve the calls.
     Raises :class:`ConverterError` when LibreOffice is missing or cannot start, or when two
     inputs would give the same PDF name; :class:`ConfigError` for a non-positive setting.
     """
@@ -237,7 +247,7 @@ def convert_batch(
     queue = [todo[i:i + size] for i in range(0, len(todo), size)]
     if profiles is not None:
         profiles.mkdir(parents=True, exist_ok=True)
-    converter = _Converter(sources, out_dir, program, pdfa, timeout, profiles)
+    converter = _Converter(sources, out_dir, program, pdfa, timeout, profiles, warm)
     _drain(converter, queue, min(lanes, max(1, len(queue))), results)
     return [results.done[i] for i in range(len(sources))]
 

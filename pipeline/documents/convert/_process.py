@@ -125,7 +125,10 @@ def stop_orphans(folder: Path) -> int:
     they live on in their own sessions. They are found by their command line, which names
     their output folder, and their whole groups are killed. Returns how many were found.
     """
-    markers = tuple({os.fsencode(str(f)) + b"/" for f in (folder.absolute(), folder.resolve())})
+    folders = {folder.absolute(), folder.resolve()}
+    # Their output folder, or (a LibreOffice started ahead of its first call) their profile.
+    markers = tuple({os.fsencode(str(f)) + b"/" for f in folders}
+                    | {os.fsencode(f"-env:UserInstallation={f.as_uri()}/") for f in folders})
     groups: set[int] = set()
     try:
         entries = os.listdir("/proc")
@@ -136,7 +139,10 @@ def stop_orphans(folder: Path) -> int:
             continue
         try:
             argv = Path("/proc", name, "cmdline").read_bytes().split(b"\0")
-            if any(arg.startswith(markers) for arg in argv) and b"soffice" in b" ".join(argv):
+            # ``oosplash`` alone: a call handing its work to a running LibreOffice.
+            joined = b" ".join(argv)
+            if any(arg.startswith(markers) for arg in argv) and (
+                    b"soffice" in joined or b"oosplash" in joined):
                 groups.add(os.getpgid(int(name)))
         except (OSError, ProcessLookupError):
             continue
