@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from common import Part, Target
+from tools import CLI_WRAPPER
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -57,29 +58,6 @@ SPREAD_GOAL = 1.2
 LO_MAX_PER_CALL = 200
 """One ``soffice`` call has been seen to stop after about 245 documents."""
 
-# The CLI in-process, then its own peak RSS (VmHWM: ru_maxrss would keep the bench's own
-# high-water mark across exec) and CPU, its own and its children's (LibreOffice).
-_WRAPPER = """
-import json, resource, sys
-from pipeline.cli import main
-code = 0
-try:
-    main.main(args=sys.argv[2:], prog_name="fiftyfifty")
-except SystemExit as exc:
-    code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-finally:
-    me = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    # LibreOffice kept running between rounds is stopped, never reaped: counted apart.
-    from pipeline.documents.convert import _warm
-    kept = getattr(_warm, "STOPPED_CPU_S", 0.0)
-    with open("/proc/self/status") as status:
-        hwm = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
-    with open(sys.argv[1], "w") as fh:
-        json.dump({"rss_kb": hwm, "cpu_self_s": me.ru_utime + me.ru_stime,
-                   "cpu_children_s": kids.ru_utime + kids.ru_stime + kept}, fh)
-sys.exit(code)
-"""
 
 
 def env_sizes(name: str, default: str) -> list[int]:
@@ -220,7 +198,7 @@ def run_cli(records: Path, work: Path) -> dict[str, Any]:
     env = {**os.environ, "FIFTYFIFTY_TODAY": TODAY}
     with out.open("wb") as fh:
         start = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-c", _WRAPPER, str(usage_file), "run",
+        proc = subprocess.run([sys.executable, "-c", CLI_WRAPPER, str(usage_file), "run",
                                str(records), "--workspace", str(ws), "--json"],
                               stdout=fh, stderr=subprocess.PIPE, env=env, cwd=ROOT,
                               check=False)

@@ -39,8 +39,10 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 try:
     from common import Part, Target
+    from tools import CLI_WRAPPER
 except ImportError:  # imported as bench.signing
     from bench.common import Part, Target
+    from bench.tools import CLI_WRAPPER
 
 from pipeline.signatures.demo_pki import create_demo_pki
 
@@ -50,25 +52,6 @@ EXAMPLE = ROOT / "conventions" / "examples" / "rural-paths.json"
 MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")
 TOKEN, PIN = "Mairie", "4821"  # a throw-away token made for the bench
 TODAY = "2026-11-25"
-
-# Runs the CLI in-process and writes the CPU seconds it used (user + system), its worker
-# processes included.
-_WRAPPER = """
-import json, resource, sys
-from pipeline.cli import main
-code = 0
-try:
-    main.main(args=sys.argv[2:], prog_name="fiftyfifty")
-except SystemExit as exc:
-    code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-finally:
-    me = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    with open(sys.argv[1], "w") as fh:
-        json.dump({"cpu_s": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime}, fh)
-sys.exit(code)
-"""
-
 
 _SERVE = """
 import sys
@@ -88,7 +71,7 @@ def cli(work: Path, args: list[str], env: dict[str, str] | None = None) -> dict[
     cpu_file = work / "cpu.json"
     full_env = {**os.environ, "FIFTYFIFTY_TODAY": TODAY, **(env or {})}
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", _WRAPPER, str(cpu_file), *args],
+    proc = subprocess.run([sys.executable, "-c", CLI_WRAPPER, str(cpu_file), *args],
                           capture_output=True, env=full_env, cwd=ROOT, check=False)
     wall = time.perf_counter() - start
     if proc.returncode != 0:
