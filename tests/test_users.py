@@ -97,6 +97,7 @@ def test_users_commands(tmp_path: Path) -> None:
                                    "admin", "--password-env", "FF_TEST_PASS", "-w", ws],
                             env={"FF_TEST_PASS": "secret-password-1"})
         assert res.exit_code == 0, res.output
+        assert "Compte adm (admin) créé." in res.output
         res = runner.invoke(main, ["users", "add", "clerk", "--name", "Claude", "-w", ws],
                             input="prompted-password\nprompted-password\n")
         assert res.exit_code == 0, res.output
@@ -107,7 +108,10 @@ def test_users_commands(tmp_path: Path) -> None:
         res = runner.invoke(main, ["users", "password", "clerk", "-w", ws],
                             input="a-new-password-1\na-new-password-1\n")
         assert res.exit_code == 0, res.output
-        assert runner.invoke(main, ["users", "disable", "clerk", "-w", ws]).exit_code == 0
+        res = runner.invoke(main, ["users", "disable", "clerk", "-w", ws])
+        assert res.exit_code == 0 and "Compte clerk désactivé." in res.output, res.output
+        listing = runner.invoke(main, ["users", "list", "-w", ws]).output.splitlines()
+        assert listing[-1] == "2 comptes." and "désactivé" in listing[1], listing
         res = runner.invoke(main, ["users", "list", "--json", "-w", ws])
         users = {u["login"]: u for u in json.loads(res.output)["users"]}
         assert users["adm"]["role"] == "admin" and users["clerk"]["active"] is False

@@ -9,6 +9,7 @@ import click
 
 from pipeline.cli.common import emit_json, get_workspace, guarded, json_option, workspace_option
 from pipeline.core.errors import InputError
+from pipeline.core.i18n import _, ngettext
 from pipeline.records.registry import Registry
 from pipeline.records.registry.users import (
     ROLES,
@@ -78,7 +79,7 @@ def users_add_cmd(login: str, name: str, role: Role, password_env: str | None,
         ws = get_workspace(workspace)
         with Registry.open(ws.registry_path) as reg:
             user = add_user(reg, NewUser(login, name, role, password), actor=_actor())
-        click.echo(f"Account {user.login} ({user.role}) created.")
+        click.echo(_("Account {login} ({role}) created.").format(login=user.login, role=user.role))
 
 
 def _set_active(login: str, workspace: str | None, active: bool) -> None:
@@ -86,7 +87,8 @@ def _set_active(login: str, workspace: str | None, active: bool) -> None:
         ws = get_workspace(workspace)
         with Registry.open(ws.registry_path, create=False) as reg:
             user = set_active(reg, login, active, actor=_actor())
-        click.echo(f"Account {user.login} {'enabled' if active else 'disabled'}.")
+        click.echo((_("Account {login} enabled.") if active else _("Account {login} disabled."))
+                   .format(login=user.login))
 
 
 @users_group.command("disable")
@@ -133,7 +135,7 @@ def users_password_cmd(login: str, password_env: str | None, workspace: str | No
         ws = get_workspace(workspace)
         with Registry.open(ws.registry_path, create=False) as reg:
             user = set_password(reg, login, password, actor=_actor())
-        click.echo(f"New password set for {user.login}.")
+        click.echo(_("New password set for {login}.").format(login=user.login))
 
 
 @users_group.command("list")
@@ -156,9 +158,9 @@ def users_list_cmd(workspace: str | None, as_json: bool) -> None:
                                   "last_login": u.last_login} for u in users]})
             return
         for u in users:
-            state = "active" if u.active else "disabled"
+            state = _("active") if u.active else _("disabled")
             click.echo(f"{u.login:20} {u.role:6} {state:9} {u.last_login or '-':26} {u.name}")
-        click.echo(f"{len(users)} account(s).")
+        click.echo(ngettext("{n} account.", "{n} accounts.", len(users)).format(n=len(users)))
 
 
 def register(group: click.Group) -> None:
