@@ -68,7 +68,7 @@ def main(out: Path) -> None:
                 page.goto(f"{server.url}/agents/conventions/{rows[-1].id}")
                 page.locator("#scan").set_input_files(str(workspace_path(ws, pdf.relpath)))
                 page.locator("#signed_on").fill("2026-11-20")
-                page.locator("form.action button").click()
+                page.get_by_role("button", name="Enregistrer l’original papier").click()
                 page.wait_for_load_state()
             shots.update({
                 "dashboard": server.url + "/agents/",
