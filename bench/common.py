@@ -51,3 +51,10 @@ class Part:
     targets: list[Target] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
     """Extra lines to print (a table, a finding), in the order given."""
+
+    def show(self) -> None:
+        """Print the part's lines, then each target with its verdict (a part run alone)."""
+        for line in self.lines:
+            print(line)
+        for target in self.targets:
+            print(target.line())

@@ -184,8 +184,4 @@ def measure(work: Path) -> Part:
 
 
 if __name__ == "__main__":
-    result = measure(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "work" / "peer")
-    for line in result.lines:
-        print(line)
-    for t in result.targets:
-        print(t.line())
+    measure(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "work" / "peer").show()

@@ -284,8 +284,4 @@ def report(figures: dict[str, Any], n: int) -> Part:
 
 
 if __name__ == "__main__":
-    part = measure(HERE / "work" / "signing")
-    for line in part.lines:
-        print(line)
-    for target in part.targets:
-        print(target.line())
+    measure(HERE / "work" / "signing").show()

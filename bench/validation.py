@@ -103,8 +103,4 @@ def measure(work: Path) -> Part:
 
 
 if __name__ == "__main__":
-    result = measure(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "work" / "validation")
-    for line in result.lines:
-        print(line)
-    for target in result.targets:
-        print(target.line())
+    measure(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "work" / "validation").show()

@@ -403,8 +403,4 @@ def report(figures: dict[str, Any]) -> Part:
 
 
 if __name__ == "__main__":
-    part = measure(HERE / "work" / "web")
-    for line in part.lines:
-        print(line)
-    for target in part.targets:
-        print(target.line())
+    measure(HERE / "work" / "web").show()
