@@ -7,7 +7,7 @@
   calls it (same PDF/A export options, :data:`PDF_FILTER`), each lane with its own profile;
 - :func:`check_pdfs`: the PDFs a measure made are all there and are PDFs;
 - :func:`example_records`: the bundled example conventions, varied into N valid records;
-- :func:`median_wall`, :func:`env_int`, :func:`children_cpu`, :func:`log`.
+- :func:`median_wall`, :func:`env_int`, :func:`env_sizes`, :func:`children_cpu`, :func:`log`.
 
 Public tools only: the standard library, ``soffice`` and the project's own code.
 """
@@ -127,6 +127,12 @@ def children_cpu() -> float:
 def env_int(name: str, default: int) -> int:
     raw = os.environ.get(name, "")
     return int(raw) if raw.strip() else default
+
+
+def env_sizes(name: str, default: str) -> list[int]:
+    """A comma-separated list of sizes from the environment (``100,300``)."""
+    raw = os.environ.get(name, "").strip() or default
+    return [int(part) for part in raw.split(",") if part.strip()]
 
 
 def log(text: str) -> None:
