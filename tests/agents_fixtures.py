@@ -158,6 +158,32 @@ def report_rows(page: Any) -> list[list[str]]:
             for i in range(rows.count())]
 
 
+BAD_EMAIL_ROW = ["3", "holders.0.email", "pas-une-adresse"]
+"""The report row of the bad e-mail both intake files carry (row 3)."""
+
+
+def upload_both(page: Any, server: HasUrl, tmp: Path) -> tuple[str, str]:
+    """The Windows-1252 CSV (two good rows, a bad e-mail in row 3), then the same rows as an
+    XLSX, through the import page; each report checked; the two reports' addresses."""
+    upload(page, server, write_cp1252_csv(tmp / "réunion-publique.csv"))
+    rows = report_rows(page)
+    assert rows[0][:3] == BAD_EMAIL_ROW and rows[0][4] == "Erreur", rows
+    assert page.locator("#count-accepted").inner_text() == "2"
+    first = page.url
+    upload(page, server, write_xlsx(tmp / "projets.xlsx"))
+    assert [r[:3] for r in report_rows(page)] == [BAD_EMAIL_ROW]
+    return first, str(page.url)
+
+
+def start_runs(page: Any, reports: tuple[str, ...]) -> None:
+    """Press "Lancer la production" on each report in turn; each shows its progress."""
+    for url in reports:
+        page.goto(url)
+        page.get_by_role("button", name="Lancer la production").click()
+        page.wait_for_url(url)
+        assert page.locator("#progress").is_visible()
+
+
 @contextmanager
 def light_argon2() -> Iterator[None]:
     """A cheaper argon2id profile (still argon2id) so that the many logins of the tests stay

@@ -19,11 +19,9 @@ from agents_fixtures import (
     light_argon2,
     log_in,
     make_app,
-    report_rows,
     serve,
-    upload,
-    write_cp1252_csv,
-    write_xlsx,
+    start_runs,
+    upload_both,
 )
 from pypdf import PdfReader
 
@@ -97,23 +95,10 @@ def test_the_intake_form_downloads(page: Any, server: Server) -> None:
 @pytest.mark.libreoffice
 def test_import_run_and_open_a_convention(page: Any, server: Server, tmp_path: Path) -> None:
     log_in(page, server)
-    # 1. The Windows-1252 CSV: two good rows, one with a bad e-mail.
-    upload(page, server, write_cp1252_csv(tmp_path / "réunion-publique.csv"))
-    rows = report_rows(page)
-    assert ["3", "holders.0.email", "pas-une-adresse"] == rows[0][:3], rows
-    assert rows[0][4] == "Erreur"
-    assert page.locator("#count-accepted").inner_text() == "2"
-    first = page.url
-    # 2. The XLSX, checked before the first batch runs.
-    upload(page, server, write_xlsx(tmp_path / "projets.xlsx"))
-    assert [r[:3] for r in report_rows(page)] == [["3", "holders.0.email", "pas-une-adresse"]]
-    second = page.url
-    # 3. Start both: the second waits for the first.
-    for url in (first, second):
-        page.goto(url)
-        page.get_by_role("button", name="Lancer la production").click()
-        page.wait_for_url(url)
-        assert page.locator("#progress").is_visible()
+    # 1. The Windows-1252 CSV (two good rows, one with a bad e-mail), then the XLSX, checked
+    # before the first batch runs; 2. both started: the second waits for the first.
+    first, second = upload_both(page, server, tmp_path)
+    start_runs(page, (first, second))
     page.goto(first)
     page.locator("#produced").wait_for(timeout=240_000)  # the script reloads at the end
     assert page.locator("#produced li").count() == 2

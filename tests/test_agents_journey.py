@@ -21,10 +21,8 @@ from agents_fixtures import (
     add_accounts,
     light_argon2,
     log_in,
-    report_rows,
-    upload,
-    write_cp1252_csv,
-    write_xlsx,
+    start_runs,
+    upload_both,
 )
 from click.testing import CliRunner, Result
 from web_fixtures import (
@@ -105,17 +103,8 @@ def flash(page: Any) -> str:
 
 def import_and_run(page: Any, site: Site, tmp: Path) -> str:
     """Both intake files through the import pages; the first produced convention."""
-    upload(page, site, write_cp1252_csv(tmp / "réunion-publique.csv"))
-    rows = report_rows(page)
-    assert rows[0][:3] == ["3", "holders.0.email", "pas-une-adresse"] and rows[0][4] == "Erreur"
-    first = page.url
-    upload(page, site, write_xlsx(tmp / "projets.xlsx"))
-    assert [r[:3] for r in report_rows(page)] == [["3", "holders.0.email", "pas-une-adresse"]]
-    second = page.url
-    for url in (first, second):
-        page.goto(url)
-        page.get_by_role("button", name="Lancer la production").click()
-        page.wait_for_url(url)
+    first, second = upload_both(page, site, tmp)
+    start_runs(page, (first, second))
     for url in (second, first):
         page.goto(url)
         page.locator("#produced").wait_for(timeout=300_000)  # the script reloads at the end
