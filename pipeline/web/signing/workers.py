@@ -103,7 +103,7 @@ class SignWorkers:
         for _attempt in range(2):
             with self._lock:
                 found = self._running.get(invitation_id)
-                if found is not None:
+                if found is not None and not found[0].done():
                     return found
                 pool = self._pool
                 try:
@@ -122,10 +122,17 @@ class SignWorkers:
             if found is not None and found[0] is done:
                 del self._running[invitation_id]
 
+    def submit(self, ws: Workspace, settings: Settings, invitation_id: int,
+               request: journey.SignRequest, visitor: journey.Visitor
+               ) -> Future[journey.SignedOnline]:
+        """The signature of ``invitation_id`` being made: started now, unless it is
+        already being made (a second click), whose future is then returned."""
+        return self._submit(ws, settings, invitation_id, request, visitor)[0]
+
     def sign(self, ws: Workspace, settings: Settings, invitation_id: int,
              request: journey.SignRequest, visitor: journey.Visitor) -> journey.SignedOnline:
-        """:func:`journey.sign` in a worker: its result or its error, once it is done.
-        Raises :class:`WorkerLost` when the worker died meanwhile."""
+        """:func:`journey.sign` in a worker (see :meth:`submit`): its result or its error,
+        once it is done. Raises :class:`WorkerLost` when the worker died meanwhile."""
         future, pool = self._submit(ws, settings, invitation_id, request, visitor)
         try:
             return future.result()
