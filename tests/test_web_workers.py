@@ -1,14 +1,17 @@
 """Online signatures made in the server's signing processes (real spawned processes, a
-real SMTP server): a second click joins the signature being made, a signing process
-killed mid-signature loses nothing and the page says so in French, and the next
-signature is made by a fresh process."""
+real SMTP server): a second click joins the signature being made, two signatories of
+one convention sign one after the other, a signing process killed mid-signature loses
+nothing and the page says so in French, and the next signature is made by a fresh
+process."""
 
 from __future__ import annotations
 
 import functools
 import os
 import re
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -160,3 +163,30 @@ def test_a_dead_pool_is_replaced_before_the_next_signature(
     finally:
         workers.close()
     assert _signed(ws, conv) == {"holder-1"}
+
+
+def test_two_signatories_of_one_convention_sign_one_after_the_other(
+        site: tuple[Workspace, Settings, Inbox, str], tmp_path: Path) -> None:
+    ws, settings, inbox, conv = site
+    first, second = _verified(ws, settings, inbox, H1), _verified(ws, settings, inbox, H2)
+    gate = tmp_path / "gate"
+    workers = SignWorkers(2, functools.partial(install_gate, str(gate)))
+    try:
+        workers.start()
+        with ThreadPoolExecutor(2) as pool:
+            one = pool.submit(workers.sign, ws, settings, first, REQUEST, VISITOR)
+            while not workers.signing(first):  # the first waits at the gate
+                assert not one.done(), one.exception()
+                time.sleep(0.01)
+            two = pool.submit(workers.sign, ws, settings, second, REQUEST, VISITOR)
+            for _ in range(50):  # time for the second to start too, were it allowed to
+                if workers.signing(second):
+                    break
+                time.sleep(0.01)
+            gate.touch()
+            assert {one.result().signatory, two.result().signatory} == {"holder-1",
+                                                                         "holder-2"}
+    finally:
+        workers.close()
+    assert _signed(ws, conv) == {"holder-1", "holder-2"}
+    assert _kinds(ws, conv).count("evidence") == 2

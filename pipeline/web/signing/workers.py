@@ -11,7 +11,8 @@ once the signature is made and recorded.
   (see :mod:`pipeline.signatures.online.journey`): :meth:`SignWorkers.sign` raises
   :class:`WorkerLost`, the page says so, and a fresh pool serves the next signature.
 - A second click on "sign" while the first one is being made waits for the first one's
-  outcome instead of starting a second signature.
+  outcome instead of starting a second signature; two signatories of one convention
+  signing at the same instant sign one after the other.
 - Without a pool (Flask's test client, :class:`~pipeline.web.server.BackgroundServer`),
   the signature is made in the server's process, as before.
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -62,6 +64,14 @@ def _sign(ws: Workspace, settings: Settings, invitation_id: int,
     return journey.sign(ws, settings, invitation_id, request, visitor)
 
 
+class _Turn:
+    """One convention's turn to be signed, held while one of its signatures is made
+    (kept only as long as someone holds or waits for it)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+
 class SignWorkers:
     """A pool of ``processes`` worker processes (started fresh with ``spawn``, so that
     no lock held by a server thread is copied into them), each running ``setup`` once
@@ -75,6 +85,7 @@ class SignWorkers:
         self._lock = threading.Lock()
         self._pool = self._new_pool()
         self._running: dict[int, tuple[Future[journey.SignedOnline], ProcessPoolExecutor]] = {}
+        self._turns: weakref.WeakValueDictionary[str, _Turn] = weakref.WeakValueDictionary()
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
@@ -116,6 +127,12 @@ class SignWorkers:
             self._restart(pool)
         raise WorkerLost("The signing processes cannot be started again.")
 
+    def signing(self, invitation_id: int) -> bool:
+        """Whether the signature of ``invitation_id`` is being made now."""
+        with self._lock:
+            found = self._running.get(invitation_id)
+            return found is not None and not found[0].done()
+
     def _forget(self, invitation_id: int, done: Future[journey.SignedOnline]) -> None:
         with self._lock:
             found = self._running.get(invitation_id)
@@ -129,11 +146,33 @@ class SignWorkers:
         already being made (a second click), whose future is then returned."""
         return self._submit(ws, settings, invitation_id, request, visitor)[0]
 
+    def _turn(self, convention_id: str) -> _Turn:
+        with self._lock:
+            turn = self._turns.get(convention_id)
+            if turn is None:
+                turn = _Turn()
+                self._turns[convention_id] = turn
+            return turn
+
     def sign(self, ws: Workspace, settings: Settings, invitation_id: int,
              request: journey.SignRequest, visitor: journey.Visitor) -> journey.SignedOnline:
         """:func:`journey.sign` in a worker (see :meth:`submit`): its result or its error,
-        once it is done. Raises :class:`WorkerLost` when the worker died meanwhile."""
-        future, pool = self._submit(ws, settings, invitation_id, request, visitor)
+        once it is done. Raises :class:`WorkerLost` when the worker died meanwhile.
+
+        One signature of a convention at a time: two of its signatories signing at the
+        same instant would both sign the same version, and the second be refused; here
+        the second waits, then signs on top of the first."""
+        with self._lock:
+            found = self._running.get(invitation_id)
+        if found is not None and not found[0].done():
+            return self._outcome(*found)
+        inv, _row = journey.status_of(ws, invitation_id)
+        turn = self._turn(inv.convention_id)  # held here, so that it stays in self._turns
+        with turn.lock:
+            return self._outcome(*self._submit(ws, settings, invitation_id, request, visitor))
+
+    def _outcome(self, future: Future[journey.SignedOnline], pool: ProcessPoolExecutor
+                 ) -> journey.SignedOnline:
         try:
             return future.result()
         except BrokenProcessPool as exc:
