@@ -122,7 +122,8 @@ def test_a_signing_process_killed_loses_nothing_and_the_page_says_so(
         site: tuple[Workspace, Settings, Inbox, str]) -> None:
     ws, settings, inbox, conv = site
     app = build(ws, settings, config={"TESTING": True})
-    workers = SignWorkers(1, functools.partial(install_kill_points, str(ws.root)))
+    workers = SignWorkers(1, functools.partial(install_kill_points, str(ws.root)),
+                          registry=ws.registry_path)
     app.extensions[EXTENSION] = workers
     try:
         workers.start()

@@ -24,6 +24,7 @@ from pipeline.core.errors import ConfigError
 from pipeline.core.i18n import _
 from pipeline.core.settings import Settings, load_settings
 from pipeline.core.workspace import Workspace
+from pipeline.records.registry import hold_open
 from pipeline.signatures.signing_ca import load_signing_ca
 from pipeline.web.app import create_app
 from pipeline.web.signing.workers import EXTENSION as WORKERS
@@ -86,12 +87,14 @@ def serve(ws: Workspace, options: ServeOptions) -> None:
     settings = load_settings(ws)
     check_ready(ws, settings)
     app = build(ws, settings)
+    held = hold_open(ws.registry_path)  # the WAL kept between requests (see hold_open)
     workers = None
-    if options.sign_workers > 0:  # started before any server thread exists
-        workers = SignWorkers(options.sign_workers, options.worker_setup)
-        workers.start()
-        app.extensions[WORKERS] = workers
     try:
+        if options.sign_workers > 0:  # started before any server thread exists
+            workers = SignWorkers(options.sign_workers, options.worker_setup,
+                                  registry=ws.registry_path)
+            app.extensions[WORKERS] = workers
+            workers.start()
         server = create_server(app, host=options.host, port=options.port,
                                threads=options.threads, ident="fiftyfifty")
         log.info("serving on %s:%s", options.host, options.port)
@@ -99,6 +102,7 @@ def serve(ws: Workspace, options: ServeOptions) -> None:
     finally:
         if workers is not None:
             workers.close()
+        held.close()
 
 
 def free_port() -> int:

@@ -25,6 +25,7 @@ import weakref
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 from flask import Flask
 
@@ -32,6 +33,7 @@ from pipeline.core.errors import PipelineError
 from pipeline.core.i18n import chosen_language, set_language
 from pipeline.core.settings import Settings
 from pipeline.core.workspace import Workspace
+from pipeline.records.registry import HeldOpen, hold_open
 from pipeline.signatures.online import journey
 
 __all__ = ["EXTENSION", "SignWorkers", "WorkerLost", "sign", "workers_of"]
@@ -48,9 +50,16 @@ class WorkerLost(PipelineError):
     """The process making the signature stopped before it answered."""
 
 
-def _start_worker(language: str | None, setup: Setup | None) -> None:
-    """In each new worker: the server's language, then the optional ``setup``."""
+_held: list[HeldOpen] = []
+"""The registry held open by this worker process (see :func:`hold_open`)."""
+
+
+def _start_worker(language: str | None, registry: Path | None, setup: Setup | None) -> None:
+    """In each new worker: the server's language, the registry held open for the
+    process's life, then the optional ``setup``."""
     set_language(language)
+    if registry is not None:
+        _held.append(hold_open(registry))
     if setup is not None:
         setup()
 
@@ -74,14 +83,16 @@ class _Turn:
 
 class SignWorkers:
     """A pool of ``processes`` worker processes (started fresh with ``spawn``, so that
-    no lock held by a server thread is copied into them), each running ``setup`` once
-    when it starts (tests use it for fault points)."""
+    no lock held by a server thread is copied into them), each holding ``registry`` open
+    and running ``setup`` once when it starts (tests use it for fault points)."""
 
-    def __init__(self, processes: int, setup: Setup | None = None) -> None:
+    def __init__(self, processes: int, setup: Setup | None = None, *,
+                 registry: Path | None = None) -> None:
         if processes < 1:
             raise ValueError("a pool needs at least one process")
         self.processes = processes
         self._setup = setup
+        self._registry = registry
         self._lock = threading.Lock()
         self._pool = self._new_pool()
         self._running: dict[int, tuple[Future[journey.SignedOnline], ProcessPoolExecutor]] = {}
@@ -90,7 +101,7 @@ class SignWorkers:
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_start_worker,
-                                   initargs=(chosen_language(), self._setup))
+                                   initargs=(chosen_language(), self._registry, self._setup))
 
     def start(self) -> None:
         """Start every worker now and wait until each has loaded the signing code, so
