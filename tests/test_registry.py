@@ -324,3 +324,22 @@ def test_opening_an_up_to_date_registry_never_waits_for_a_writer(tmp_path: Path)
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+
+
+def test_a_registry_held_open_keeps_its_wal_between_openings(tmp_path: Path) -> None:
+    path = tmp_path / "registry.sqlite"
+    wal = tmp_path / "registry.sqlite-wal"
+    with Registry.open(path) as reg:
+        reg.record_event(None, "check", "test")
+    assert not wal.exists()  # the last connection closed: checkpointed, WAL removed
+    held = registry_api.hold_open(path)
+    try:
+        with Registry.open(path) as reg:
+            reg.record_event(None, "check", "test")
+        assert wal.exists()  # kept for the next opening
+        with Registry.open(path) as reg:  # and every commit is there for the next one
+            assert [e.action for e in reg.events()] == ["check", "check"]
+            assert not reg.verify_chain().breaks
+    finally:
+        held.close()
+    assert not wal.exists()

@@ -1,5 +1,6 @@
 """A server killed in the middle of a signature loses nothing and the signer can finish:
-the real server in a subprocess, killed at two points, then restarted."""
+the real server in a subprocess, killed at two points, then restarted; and a server
+whose signing process is killed stays up and says so."""
 
 from __future__ import annotations
 
@@ -50,9 +51,9 @@ def _wait_listening(port: int, proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def _server(ws: Workspace, port: int) -> Iterator[subprocess.Popen[bytes]]:
+def _server(ws: Workspace, port: int, workers: int = 0) -> Iterator[subprocess.Popen[bytes]]:
     env = {**os.environ, CA_ENV: CA_PASSPHRASE}
-    proc = subprocess.Popen([sys.executable, str(DRIVER), str(ws.root), str(port)],
+    proc = subprocess.Popen([sys.executable, str(DRIVER), str(ws.root), str(port), str(workers)],
                             env=env, stderr=subprocess.PIPE)
     try:
         _wait_listening(port, proc)
@@ -131,3 +132,29 @@ def test_a_server_killed_mid_signature_loses_nothing(
     assert valid == {"sig-holder-1", "sig-holder-2"}
     audit = _cli(ws, "archive", "verify")
     assert audit.exit_code == 0, audit.output
+
+
+def test_a_signing_process_killed_leaves_the_server_up(
+        tmp_path: Path, smtp: tuple[Inbox, int], browser: Any) -> None:
+    inbox, smtp_port = smtp
+    port = free_port()
+    ws = make_web_workspace(tmp_path / "ws", smtp_port, port)
+    conv = new_convention(ws, tmp_path, "crash-worker")
+    assert _cli(ws, "invite", conv).exit_code == 0
+    context = browser.new_context()
+    page = context.new_page()
+    (ws.root / "KILL_AT").write_text("before-archive")
+    with _server(ws, port, workers=1) as proc:
+        _up_to_signing(page, inbox, H1)
+        page.click("#sign")
+        assert "rien n’a été enregistré" in page.locator("main").inner_text()
+        assert proc.poll() is None
+        with Registry.open(ws.registry_path) as reg:
+            assert not reg.signatures(conv)
+        page.check("#consent")
+        page.fill("#typed_name", "Camille Dupré")
+        page.click("#sign")
+        page.wait_for_selector("#signed-ok")
+    context.close()
+    with Registry.open(ws.registry_path) as reg:
+        assert set(reg.signatures(conv)) == {"holder-1"}

@@ -1,7 +1,8 @@
 """Running the application with waitress, for ``fiftyfifty serve`` and the tests.
 
 :func:`check_ready` refuses to start when the settings or the signing CA are incomplete;
-:func:`serve` blocks; :class:`BackgroundServer` runs the real server in a thread on a
+:func:`serve` starts the signing processes (:mod:`pipeline.web.signing.workers`), then
+blocks; :class:`BackgroundServer` runs the real server in a thread on a
 loopback port (tests, ``make demo``).
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,8 +24,11 @@ from pipeline.core.errors import ConfigError
 from pipeline.core.i18n import _
 from pipeline.core.settings import Settings, load_settings
 from pipeline.core.workspace import Workspace
+from pipeline.records.registry import hold_open
 from pipeline.signatures.signing_ca import load_signing_ca
 from pipeline.web.app import create_app
+from pipeline.web.signing.workers import EXTENSION as WORKERS
+from pipeline.web.signing.workers import SignWorkers
 
 __all__ = ["BackgroundServer", "ServeOptions", "build", "check_ready", "free_port", "serve"]
 
@@ -38,6 +43,10 @@ class ServeOptions:
     port: int = 8080
     threads: int = 8
     """Requests served at once: a page waits less behind a signature or a rendering."""
+    sign_workers: int = 2
+    """Processes that make the online signatures (0: in the server's own process)."""
+    worker_setup: Callable[[], None] | None = None
+    """Run once in each signing process when it starts (tests: fault points)."""
 
 
 def check_ready(ws: Workspace, settings: Settings) -> None:
@@ -77,10 +86,23 @@ def serve(ws: Workspace, options: ServeOptions) -> None:
     """Check the settings, then serve until interrupted."""
     settings = load_settings(ws)
     check_ready(ws, settings)
-    server = create_server(build(ws, settings), host=options.host, port=options.port,
-                           threads=options.threads, ident="fiftyfifty")
-    log.info("serving on %s:%s", options.host, options.port)
-    server.run()
+    app = build(ws, settings)
+    held = hold_open(ws.registry_path)  # the WAL kept between requests (see hold_open)
+    workers = None
+    try:
+        if options.sign_workers > 0:  # started before any server thread exists
+            workers = SignWorkers(options.sign_workers, options.worker_setup,
+                                  registry=ws.registry_path)
+            app.extensions[WORKERS] = workers
+            workers.start()
+        server = create_server(app, host=options.host, port=options.port,
+                               threads=options.threads, ident="fiftyfifty")
+        log.info("serving on %s:%s", options.host, options.port)
+        server.run()
+    finally:
+        if workers is not None:
+            workers.close()
+        held.close()
 
 
 def free_port() -> int:

@@ -11,7 +11,7 @@ Public API (everything else in this package is private)::
 from __future__ import annotations
 
 from pipeline.records.registry.conventions import Registry, format_number
-from pipeline.records.registry.db import MIGRATIONS
+from pipeline.records.registry.db import MIGRATIONS, HeldOpen, hold_open
 from pipeline.records.registry.events import GENESIS, ChainBreak, ChainCheck, verify_chain
 from pipeline.records.registry.export import EXPORT_COLUMNS, export_csv, export_json
 from pipeline.records.registry.models import (
@@ -63,6 +63,7 @@ __all__ = [
     "DocumentKind",
     "DocumentRow",
     "EventRow",
+    "HeldOpen",
     "NewConvention",
     "Registry",
     "RegistryStore",
@@ -70,6 +71,7 @@ __all__ = [
     "export_csv",
     "export_json",
     "format_number",
+    "hold_open",
     "is_valid_convention_id",
     "open_store",
     "verify_chain",

@@ -9,11 +9,13 @@ hashes, and ``verify`` / ``archive verify`` check all three links.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from PIL import ImageCms
@@ -36,7 +38,7 @@ from pipeline.documents.pdf.sigfields import FieldSpec, signature_fields_bytes
 from pipeline.records.archive import StoredDocument, add_files, workspace_path
 from pipeline.records.registry import Registry
 from pipeline.signatures.appearance import _FONT, _register_font
-from pipeline.signatures.credentials import Pkcs12Credential
+from pipeline.signatures.credentials import OpenedSigner, Pkcs12Credential
 from pipeline.signatures.pades import FieldSignature, SigningPolicy, sign_pdf_bytes
 from pipeline.signatures.signing_ca import SigningCa
 from pipeline.signatures.trust import load_roots
@@ -179,13 +181,23 @@ def _seal(data: bytes, ca: SigningCa, commune: str, roots: tuple[Any, ...]) -> b
                                         name="the evidence report")
     policy = SigningPolicy("B-B", None, roots)
     try:
-        with Pkcs12Credential(ca.seal_pkcs12, ca.passphrase).open() as opened:
-            result = sign_pdf_bytes(with_field, FieldSignature(
-                field=SEAL_FIELD, capacity=f"Cachet de la commune de {commune}",
-                reason="Cachet du dossier de preuve", certify=True), opened, policy)
+        stat = ca.seal_pkcs12.stat()
+        opened = _seal_signer(ca.seal_pkcs12, (stat.st_mtime_ns, stat.st_size), ca.passphrase)
     except OSError as exc:
         raise SigningError(f"The commune's seal ({ca.seal_pkcs12}) cannot be opened.") from exc
+    result = sign_pdf_bytes(with_field, FieldSignature(
+        field=SEAL_FIELD, capacity=f"Cachet de la commune de {commune}",
+        reason="Cachet du dossier de preuve", certify=True), opened, policy)
     return result.data
+
+
+@functools.lru_cache(maxsize=4)
+def _seal_signer(path: Path, stamp: tuple[int, int], passphrase: bytes) -> OpenedSigner:
+    """The commune's seal, opened once per process (its PKCS#12 key derivation is a tenth
+    of an evidence file's CPU); read again when the file changes (``stamp``: its time and
+    size). The key stays in this process's memory, as the CA's key already does."""
+    with Pkcs12Credential(path, passphrase).open() as opened:
+        return opened
 
 
 def archive_evidence(ws: Workspace, reg: Registry, ca: SigningCa, facts: dict[str, Any],

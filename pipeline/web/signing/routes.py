@@ -28,6 +28,7 @@ from pipeline.signatures.online import journey
 from pipeline.signatures.online.drawing import decode_drawing
 from pipeline.web.context import settings_of, workspace_of
 from pipeline.web.security import RateLimiter
+from pipeline.web.signing import workers
 from pipeline.web.signing.pages import current_pdf, page_count, page_png
 
 __all__ = ["SESSION_KEY", "blueprint"]
@@ -222,9 +223,16 @@ def sign() -> Response | str | tuple[str, int]:
         return redirect(url_for("signing.overview"))
     try:
         drawing = decode_drawing(request.form.get("drawing", ""))
-        journey.sign(ws, settings_of(app), inv_id,
+        workers.sign(app, ws, settings_of(app), inv_id,
                      journey.SignRequest(consent=True, typed_name=name, drawing=drawing),
                      _visitor())
+    except workers.WorkerLost:
+        if journey.finish_pending(ws, inv_id):
+            return render_template("signing/done.html")
+        log.warning("online signature interrupted: its worker process stopped")
+        flash(_("The signature was interrupted by a problem on the server; nothing was "
+                "recorded. Sign again in a moment."), "error")
+        return redirect(url_for("signing.overview"))
     except SigningError as exc:
         if journey.finish_pending(ws, inv_id):
             return render_template("signing/done.html")
