@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from docxtpl import DocxTemplate
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel
 
 from pipeline.core.errors import TemplateError
+from pipeline.documents.docx_package import Dialect, PackageTemplate
 from pipeline.documents.frenchfmt import FILTERS
 from pipeline.documents.pdf.anchors import bookmark_anchors
 from schemas.base import Strict
@@ -174,9 +174,11 @@ class _Prepared:
     data: bytes
     env: SandboxedEnvironment
     patched: dict[str, str] = field(default_factory=dict)
+    package: PackageTemplate | bool | None = False
+    """The template read once (False: not read yet; None: rendered by docxtpl whole)."""
 
 
-class _PreparedDocx(DocxTemplate):  # type: ignore[misc]
+class _PreparedDocx(Dialect):
     """A DocxTemplate that reuses the patched XML of its prepared template."""
 
     def __init__(self, prepared: _Prepared) -> None:
@@ -190,12 +192,6 @@ class _PreparedDocx(DocxTemplate):  # type: ignore[misc]
             found = str(super().patch_xml(src_xml))
             cache[src_xml] = found
         return found
-
-    def resolve_listing(self, xml: str) -> str:
-        """Turn line breaks and tabs of the data into Word breaks: only when there are."""
-        if not any(c in xml for c in "\n\t\a\f"):
-            return xml
-        return str(super().resolve_listing(xml))
 
 
 _PREPARED: dict[tuple[str, int, int], _Prepared] = {}
@@ -300,8 +296,7 @@ def document_properties(conv: Convention, number: str) -> DocumentProperties:
     )
 
 
-def _set_properties(doc: Any, props: DocumentProperties) -> None:
-    core = doc.core_properties
+def _set_properties(core: Any, props: DocumentProperties) -> None:
     core.title, core.author, core.subject = props.title, props.author, props.subject
     core.keywords, core.language = props.keywords, props.language
     core.last_modified_by, core.comments = props.author, ""
@@ -310,15 +305,33 @@ def _set_properties(doc: Any, props: DocumentProperties) -> None:
 def _render(prepared: _Prepared, template: Path, context: dict[str, Any], out: Path,
             props: DocumentProperties | None = None) -> None:
     try:
-        doc = _PreparedDocx(prepared)
-        doc.render(context, jinja_env=prepared.env, autoescape=True)
+        data = _render_bytes(prepared, template, context, props)
     except (jinja2.TemplateError, ValueError, TypeError, ArithmeticError) as exc:
         raise _explain(template, exc) from exc
     except (KeyError, zipfile.BadZipFile, SyntaxError) as exc:  # lxml's XMLSyntaxError
         raise TemplateError(f"{template.name}: the template is not a usable Word document "
                             f"({exc})") from exc
-    bookmark_anchors(doc.docx.element.body, template.name)
-    if props is not None:
-        _set_properties(doc.docx, props)
     out.parent.mkdir(parents=True, exist_ok=True)
-    doc.save(out)
+    out.write_bytes(data)
+
+
+def _render_bytes(prepared: _Prepared, template: Path, context: dict[str, Any],
+                  props: DocumentProperties | None) -> bytes:
+    """The rendered document: from the template read once, or by docxtpl as a whole for
+    a template :class:`PackageTemplate` does not handle."""
+    if prepared.package is False:
+        prepared.package = PackageTemplate.prepare(prepared.data)
+    package = prepared.package
+    def properties(core: Any) -> None:
+        if props is not None:
+            _set_properties(core, props)
+
+    if isinstance(package, PackageTemplate):
+        return package.render(context, prepared.env, template.name, properties)
+    doc = _PreparedDocx(prepared)
+    doc.render(context, jinja_env=prepared.env, autoescape=True)
+    bookmark_anchors(doc.docx.element.body, template.name)
+    properties(doc.docx.core_properties)
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
