@@ -64,7 +64,7 @@ class _Part:
     member: str
     """Its name in the package."""
     source: str
-    """Its text, patched by docxtpl."""
+    """Its text, patched by docxtpl, a paragraph per line (:func:`_split`)."""
     encoding: str
 
 
@@ -73,7 +73,8 @@ class PackageTemplate:
     """What is kept of one template between the documents rendered with it."""
 
     body: str
-    """The body's patched text (namespaces declared on the document element left out)."""
+    """The body's patched text, a paragraph per line (namespaces declared on the document
+    element left out)."""
     head: str
     """The document part up to its body."""
     tail: str
@@ -102,7 +103,7 @@ class PackageTemplate:
         for uri in (DocxTemplate.HEADER_URI, DocxTemplate.FOOTER_URI):
             for _, part in tpl.get_headers_footers(uri):
                 xml = tpl.get_part_xml(part)
-                parts.append(_Part(_member(part.partname), tpl.patch_xml(xml),
+                parts.append(_Part(_member(part.partname), _split(tpl.patch_xml(xml)),
                                    tpl.get_headers_footers_encoding(xml)))
         document = _member(doc.part.partname)
         core_member = _member(core_part.partname)
@@ -110,7 +111,7 @@ class PackageTemplate:
         doc.save(saved)
         fixed = _fixed_parts(saved.getvalue(),
                              {document, core_member, *(p.member for p in parts)})
-        body = _drop_declarations(tpl.patch_xml(tpl.get_xml()), doc.element.nsmap)
+        body = _split(_drop_declarations(tpl.patch_xml(tpl.get_xml()), doc.element.nsmap))
         return cls(body, head, tail, document, tuple(parts), core_part.blob, core_member,
                    fixed)
 
@@ -120,14 +121,14 @@ class PackageTemplate:
 
         ``properties`` sets the core properties after docxtpl's rendering of them."""
         tpl = Dialect(None)
-        body = tpl.render_xml_part(self.body, None, context, env)
+        body = _render_part(tpl, self.body, context, env)
         tree = tpl.fix_tables((self.head + body + self.tail).encode("utf-8"))
         for number, drawing in enumerate(_DOC_PR(tree), start=_FIRST_DRAWING_ID + 1):
             drawing.attrib["id"] = str(number)
         bookmark_anchors(tree.find(qn("w:body")), label)
         members = [(self.document, etree.tostring(tree, encoding="UTF-8", standalone=True))]
         for part in self.parts:
-            xml = tpl.render_xml_part(part.source, None, context, env)
+            xml = _render_part(tpl, part.source, context, env)
             members.append((part.member,
                             serialize_part_xml(parse_xml(xml.encode(part.encoding)))))
         core = CoreProperties(parse_xml(self.core))
@@ -142,6 +143,26 @@ class PackageTemplate:
             for name, data in members:
                 package.writestr(name, data)
         return out.getvalue()
+
+
+def _split(xml: str) -> str:
+    """``xml`` with every paragraph on a line of its own, as docxtpl renders a part (so a
+    template error names a line); done once here instead of for every document."""
+    return xml.replace("<w:p ", "\n<w:p ").replace("<w:p>", "\n<w:p>")
+
+
+_ESCAPES = (("{_{", "{{"), ("}_}", "}}"), ("{_%", "{%"), ("%_}", "%}"))
+"""docxtpl's escapes for literal Jinja delimiters in a template's text."""
+
+
+def _render_part(tpl: Dialect, source: str, context: dict[str, Any], env: Any) -> str:
+    """A part rendered as docxtpl renders it: the paragraphs joined again, the escaped
+    delimiters restored, the data's line breaks and tabs made Word breaks."""
+    xml = str(env.from_string(source).render(context))
+    xml = xml.replace("\n<w:p ", "<w:p ").replace("\n<w:p>", "<w:p>")
+    for escaped, plain in _ESCAPES:
+        xml = xml.replace(escaped, plain)
+    return str(tpl.resolve_listing(xml))
 
 
 def _member(partname: str) -> str:

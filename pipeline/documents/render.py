@@ -12,6 +12,7 @@ their compiled Jinja templates are kept), so a batch only pays for the rendering
 
 from __future__ import annotations
 
+import functools
 import io
 import threading
 import zipfile
@@ -78,6 +79,12 @@ CONTEXT_TYPES: dict[str, Any] = {
 def model_properties(cls: type[BaseModel]) -> dict[str, Any]:
     """Plain ``@property`` members a schema model adds (``Holder.kind_label``,
     ``TechnicalHelp.value``…), with their return annotations; computed fields excluded."""
+    return dict(_model_properties(cls))
+
+
+@functools.cache
+def _model_properties(cls: type[BaseModel]) -> dict[str, Any]:
+    """:func:`model_properties`, found once per class (every document asks again)."""
     found: dict[str, Any] = {}
     for klass in reversed(cls.__mro__):
         if not (isinstance(klass, type) and issubclass(klass, Strict)) or klass is Strict:
@@ -101,7 +108,7 @@ def _dump(model: BaseModel) -> dict[str, Any]:
 
 def _add_properties(value: Any, data: Any) -> None:
     if isinstance(value, BaseModel) and isinstance(data, dict):
-        for name in model_properties(type(value)):
+        for name in _model_properties(type(value)):
             data[name] = getattr(value, name)
         for name in (*type(value).model_fields, *type(value).model_computed_fields):
             if name in data:
