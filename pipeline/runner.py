@@ -267,6 +267,7 @@ class BatchRunner:
         batch: Future[list[ConvertResult]] | None = None
         pending: list[_Job] = []
         threshold = self.first_round
+        submitted = False
         for v in iter_validated(inputs, self.validator):
             order.setdefault((v.raw.source, v.raw.row), len(order))
             self.progress("validated", 1)
@@ -277,9 +278,11 @@ class BatchRunner:
             if batch is not None and (batch.done() or len(pending) >= self.max_round):
                 self._await(batch, scratch)  # rendering stays at most a round ahead
                 batch = None
-            if batch is None and len(pending) >= threshold:
+            if batch is None and len(pending) >= threshold and (
+                    submitted or self._first_round_due(pending, warm)):
                 batch = self._submit(pool, pending, scratch, warm)
                 threshold = self.next_round
+                submitted = True
                 pending = []
         while batch is not None or pending:
             if batch is not None:
@@ -287,6 +290,12 @@ class BatchRunner:
             batch = self._submit(pool, pending, scratch, warm) if pending else None
             pending = []
         self._finish_ready(scratch)
+
+    def _first_round_due(self, pending: list[_Job], warm: WarmStarts) -> bool:
+        """The first round waits for LibreOffice to be up (a call made sooner would only
+        wait for it) and takes every document rendered meanwhile: a small batch goes in one
+        round instead of two. A given chunk size sends rounds of that size at once."""
+        return bool(self.o.chunk_size) or len(pending) >= self.max_round or warm.settled()
 
     def _submit(self, pool: ThreadPoolExecutor, jobs: list[_Job], scratch: Path,
                 warm: WarmStarts) -> Future[list[ConvertResult]]:

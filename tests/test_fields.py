@@ -8,6 +8,7 @@ made afterwards with pyHanko prove the fields leave the document signable.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import subprocess
 from pathlib import Path
@@ -34,6 +35,7 @@ from pypdf.generic import RectangleObject
 from reportlab.pdfgen.canvas import Canvas
 
 from pipeline.core.errors import StateError, TemplateError
+from pipeline.documents.pdf import sigfields
 from pipeline.documents.pdf.sigfields import (
     Anchor,
     FieldSpec,
@@ -293,3 +295,22 @@ def test_field_specs_are_checked(odd_pdf: Path, tmp_path: Path) -> None:
     add_signature_fields(odd_pdf, out, [good])
     with pytest.raises(StateError, match="sig-commune"):
         add_signature_fields(out, tmp_path / "again.pdf", [good])
+
+
+def test_a_formless_pdf_gets_the_fields_pyhanko_would_write(converted: Path) -> None:
+    """The fields of a document without a form are written without ``pyhanko.sign``;
+    the update is the one pyHanko's own field functions write, byte for byte (the
+    trailer's new file identifier apart, which is random)."""
+    data = converted.read_bytes()
+    specs = fields_from_anchors(find_anchors(converted), KEYS)
+    updates = []
+    for write in (sigfields.append_fields, sigfields._append_with_pyhanko):
+        writer = IncrementalPdfFileWriter(io.BytesIO(data))
+        assert "/AcroForm" not in writer.root
+        write(writer, specs, "the PDF")
+        out = io.BytesIO()
+        writer.write(out)  # type: ignore[no-untyped-call]
+        updates.append(re.sub(rb"/ID \[ <[0-9a-f]+> <[0-9a-f]+> \]", b"",
+                              out.getvalue()[len(data):]))
+    assert b"/FT /Sig" in updates[0]
+    assert updates[0] == updates[1]

@@ -62,11 +62,13 @@ def ensure_folder(folder: Path) -> None:
         fsync_folder(path.parent)
 
 
-def write_atomic(path: Path, data: bytes | Path) -> WrittenFile:
+def write_atomic(path: Path, data: bytes | Path, *, sync_folder: bool = True) -> WrittenFile:
     """Write ``data`` (bytes, or the content of a source file) to ``path`` atomically.
 
     Temp name in the same folder, flushed and fsynced, mode 0o644, renamed over ``path``,
     then the folder fsynced: readers see the old file or the new one, never a half file.
+    ``sync_folder=False`` leaves the folder's fsync to the caller, who writes several files
+    into it and then makes all their renames durable at once (:func:`fsync_folder`).
     """
     folder = path.parent
     tmp = folder / f".{path.name}.{secrets.token_hex(6)}.tmp"
@@ -93,7 +95,8 @@ def write_atomic(path: Path, data: bytes | Path) -> WrittenFile:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    fsync_folder(folder)
+    if sync_folder:
+        fsync_folder(folder)
     return WrittenFile(path, digest.hexdigest(), size)
 
 

@@ -12,6 +12,7 @@ their compiled Jinja templates are kept), so a batch only pays for the rendering
 
 from __future__ import annotations
 
+import functools
 import io
 import threading
 import zipfile
@@ -21,12 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from docxtpl import DocxTemplate
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel
 
 from pipeline.core.errors import TemplateError
+from pipeline.documents.docx_package import Dialect, PackageTemplate
 from pipeline.documents.frenchfmt import FILTERS
 from pipeline.documents.pdf.anchors import bookmark_anchors
 from schemas.base import Strict
@@ -78,6 +79,12 @@ CONTEXT_TYPES: dict[str, Any] = {
 def model_properties(cls: type[BaseModel]) -> dict[str, Any]:
     """Plain ``@property`` members a schema model adds (``Holder.kind_label``,
     ``TechnicalHelp.value``…), with their return annotations; computed fields excluded."""
+    return dict(_model_properties(cls))
+
+
+@functools.cache
+def _model_properties(cls: type[BaseModel]) -> dict[str, Any]:
+    """:func:`model_properties`, found once per class (every document asks again)."""
     found: dict[str, Any] = {}
     for klass in reversed(cls.__mro__):
         if not (isinstance(klass, type) and issubclass(klass, Strict)) or klass is Strict:
@@ -101,7 +108,7 @@ def _dump(model: BaseModel) -> dict[str, Any]:
 
 def _add_properties(value: Any, data: Any) -> None:
     if isinstance(value, BaseModel) and isinstance(data, dict):
-        for name in model_properties(type(value)):
+        for name in _model_properties(type(value)):
             data[name] = getattr(value, name)
         for name in (*type(value).model_fields, *type(value).model_computed_fields):
             if name in data:
@@ -174,9 +181,11 @@ class _Prepared:
     data: bytes
     env: SandboxedEnvironment
     patched: dict[str, str] = field(default_factory=dict)
+    package: PackageTemplate | bool | None = False
+    """The template read once (False: not read yet; None: rendered by docxtpl whole)."""
 
 
-class _PreparedDocx(DocxTemplate):  # type: ignore[misc]
+class _PreparedDocx(Dialect):
     """A DocxTemplate that reuses the patched XML of its prepared template."""
 
     def __init__(self, prepared: _Prepared) -> None:
@@ -190,12 +199,6 @@ class _PreparedDocx(DocxTemplate):  # type: ignore[misc]
             found = str(super().patch_xml(src_xml))
             cache[src_xml] = found
         return found
-
-    def resolve_listing(self, xml: str) -> str:
-        """Turn line breaks and tabs of the data into Word breaks: only when there are."""
-        if not any(c in xml for c in "\n\t\a\f"):
-            return xml
-        return str(super().resolve_listing(xml))
 
 
 _PREPARED: dict[tuple[str, int, int], _Prepared] = {}
@@ -300,8 +303,7 @@ def document_properties(conv: Convention, number: str) -> DocumentProperties:
     )
 
 
-def _set_properties(doc: Any, props: DocumentProperties) -> None:
-    core = doc.core_properties
+def _set_properties(core: Any, props: DocumentProperties) -> None:
     core.title, core.author, core.subject = props.title, props.author, props.subject
     core.keywords, core.language = props.keywords, props.language
     core.last_modified_by, core.comments = props.author, ""
@@ -310,15 +312,33 @@ def _set_properties(doc: Any, props: DocumentProperties) -> None:
 def _render(prepared: _Prepared, template: Path, context: dict[str, Any], out: Path,
             props: DocumentProperties | None = None) -> None:
     try:
-        doc = _PreparedDocx(prepared)
-        doc.render(context, jinja_env=prepared.env, autoescape=True)
+        data = _render_bytes(prepared, template, context, props)
     except (jinja2.TemplateError, ValueError, TypeError, ArithmeticError) as exc:
         raise _explain(template, exc) from exc
     except (KeyError, zipfile.BadZipFile, SyntaxError) as exc:  # lxml's XMLSyntaxError
         raise TemplateError(f"{template.name}: the template is not a usable Word document "
                             f"({exc})") from exc
-    bookmark_anchors(doc.docx.element.body, template.name)
-    if props is not None:
-        _set_properties(doc.docx, props)
     out.parent.mkdir(parents=True, exist_ok=True)
-    doc.save(out)
+    out.write_bytes(data)
+
+
+def _render_bytes(prepared: _Prepared, template: Path, context: dict[str, Any],
+                  props: DocumentProperties | None) -> bytes:
+    """The rendered document: from the template read once, or by docxtpl as a whole for
+    a template :class:`PackageTemplate` does not handle."""
+    if prepared.package is False:
+        prepared.package = PackageTemplate.prepare(prepared.data)
+    package = prepared.package
+    def properties(core: Any) -> None:
+        if props is not None:
+            _set_properties(core, props)
+
+    if isinstance(package, PackageTemplate):
+        return package.render(context, prepared.env, template.name, properties)
+    doc = _PreparedDocx(prepared)
+    doc.render(context, jinja_env=prepared.env, autoescape=True)
+    bookmark_anchors(doc.docx.element.body, template.name)
+    properties(doc.docx.core_properties)
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()

@@ -7,9 +7,11 @@ versions get ``_v<N>`` before the extension (``FF_2026_001_v2.pdf``), so a new v
 never touches an earlier one. A registered file is never overwritten.
 
 Crash safety: every file goes to ``.<name>.<12 hex>.tmp`` in the same folder, is flushed
-and fsynced, renamed, and the folder is fsynced. Storing happens inside one registry
-write transaction (which also serialises writers of the archive): files, then document
-rows, then the manifest, then the status, then COMMIT. A crash before the commit leaves
+and fsynced, and renamed; once the files and the manifest of a store are in place, the
+folder is fsynced, once, so every rename is durable before the registry commits. Storing
+happens inside one registry write transaction (which also serialises writers of the
+archive): files, then document rows, then the manifest, then the folder's fsync, then the
+status, then COMMIT. A crash before the commit leaves
 the convention ``pending``; ``Registry.claim`` then answers ``resume`` and the rerun
 overwrites the unregistered leftovers. Temp files left by a crash are removed by the next
 store into that folder; ``archive verify`` lists them apart, never as user files.
@@ -28,6 +30,7 @@ from pipeline.core.errors import ArchiveError, StateError
 from pipeline.core.files import (
     clean_temp_files,
     ensure_folder,
+    fsync_folder,
     write_atomic,
 )
 from pipeline.core.workspace import Workspace
@@ -101,10 +104,12 @@ def manifest_payload(convention_id: str, docs: Sequence[DocumentRow]) -> dict[st
     return {"format": "fiftyfifty-manifest/1", "convention": convention_id, "files": files}
 
 
-def write_manifest(folder: Path, convention_id: str, docs: Sequence[DocumentRow]) -> Path:
+def write_manifest(folder: Path, convention_id: str, docs: Sequence[DocumentRow], *,
+                   sync_folder: bool = True) -> Path:
     """Rewrite ``manifest.json`` atomically from the registered documents."""
     text = json.dumps(manifest_payload(convention_id, docs), ensure_ascii=False, indent=2)
-    return write_atomic(folder / MANIFEST_NAME, (text + "\n").encode("utf-8")).path
+    return write_atomic(folder / MANIFEST_NAME, (text + "\n").encode("utf-8"),
+                        sync_folder=sync_folder).path
 
 
 FileSpec = tuple[str, str, Path | bytes]
@@ -141,13 +146,14 @@ def add_files(ws: Workspace, reg: Registry, convention_id: str, version: int,
         clean_temp_files(folder)
         stored = []
         for (_, kind, data), name in zip(files, names, strict=True):
-            written = write_atomic(folder / name, data)
+            written = write_atomic(folder / name, data, sync_folder=False)
             rel = f"{rel_folder}/{name}"
             reg.add_document(convention_id, kind, version, rel, written.sha256, written.size,
                              actor=actor)
             stored.append(StoredDocument(name, kind, version, rel, written.path,
                                          written.sha256, written.size))
-        write_manifest(folder, convention_id, reg.documents(convention_id))
+        write_manifest(folder, convention_id, reg.documents(convention_id), sync_folder=False)
+        fsync_folder(folder)  # every rename above made durable at once, before the commit
         return stored
 
 

@@ -84,6 +84,13 @@ class WarmStarts:
         else:
             self.stop(profile)
 
+    def settled(self) -> bool:
+        """Whether every LibreOffice started here has had its moment to open its pipe: a
+        call made before then would only wait in :meth:`before_call`."""
+        now = time.monotonic()
+        with self._lock:
+            return all(now >= s.since + _SETTLE for s in self._started.values())
+
     def restart(self, profile: Path) -> None:
         """After a call on ``profile`` stalled or crashed: stop its LibreOffice (it may be
         the one stuck on the document) and, if there was one, start it afresh."""

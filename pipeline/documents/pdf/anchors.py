@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from docx.oxml.ns import qn
+from docx.oxml.ns import nsmap, qn
+from lxml import etree  # type: ignore[import-untyped]
 
 from pipeline.core.errors import TemplateError
 
@@ -23,6 +24,7 @@ ANCHOR_PATTERN = re.compile(r"SIG::([a-z0-9-]+)::")
 
 _PREFIX = "FFSIG"
 _BOOKMARK = re.compile(r"FFSIG([a-z0-9X]+)")
+_BOOKMARK_IDS = etree.XPath("//w:bookmarkStart/@w:id", namespaces={"w": nsmap["w"]})
 
 
 def bookmark_name(key: str) -> str:
@@ -44,7 +46,7 @@ def bookmark_anchors(body: Any, label: str) -> list[str]:
     Returns the keys in document order. Raises :class:`TemplateError` when a key is
     anchored twice: its signature field would have two places.
     """
-    ids = [int(v) for v in body.xpath("//w:bookmarkStart/@w:id") if str(v).isdigit()]
+    ids = [int(v) for v in _BOOKMARK_IDS(body) if str(v).isdigit()]
     next_id = max(ids, default=0) + 1
     keys: list[str] = []
     for text in body.iter(qn("w:t")):

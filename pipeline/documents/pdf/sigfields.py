@@ -23,13 +23,13 @@ from typing import Any
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
-from pyhanko.sign.fields import SigFieldSpec, append_signature_field, enumerate_sig_fields
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
 from pipeline.core.errors import InputError, StateError, TemplateError
 from pipeline.core.files import write_atomic
 from pipeline.documents.pdf.anchors import ANCHOR_PATTERN, key_of_bookmark
+from pipeline.documents.pdf.formless import add_to_formless
 from pipeline.documents.pdf.geometry import PageFrame, page_attribute
 
 log = logging.getLogger(__name__)
@@ -285,8 +285,27 @@ def append_fields(writer: IncrementalPdfFileWriter, fields: Sequence[FieldSpec],
     Same checks and errors as :func:`add_signature_fields`."""
     _check_specs(fields)
     try:
-        existing = list(enumerate_sig_fields(writer.prev, filled_status=None))
         page_count = int(writer.root["/Pages"]["/Count"])
+        formless = "/AcroForm" not in writer.root
+    except (PdfError, ValueError, KeyError) as exc:
+        raise InputError(f"{name} is not a readable PDF ({exc})") from exc
+    for spec in fields:
+        if spec.page >= page_count:
+            raise ValueError(f"field {spec.name}: page {spec.page + 1} > {page_count} pages")
+    if formless:  # no form, so no field and no signature yet
+        add_to_formless(writer, [s.name for s in fields], [s.page for s in fields],
+                        [s.rect for s in fields])
+        return
+    _append_with_pyhanko(writer, fields, name)
+
+
+def _append_with_pyhanko(writer: IncrementalPdfFileWriter, fields: Sequence[FieldSpec],
+                         name: str) -> None:
+    """:func:`append_fields` for a document that already has a form."""
+    from pyhanko.sign.fields import SigFieldSpec, append_signature_field, enumerate_sig_fields
+
+    try:
+        existing = list(enumerate_sig_fields(writer.prev, filled_status=None))
     except (PdfError, ValueError, KeyError) as exc:
         raise InputError(f"{name} is not a readable PDF ({exc})") from exc
     if any(value is not None for _, value, _ in existing):
@@ -297,8 +316,6 @@ def append_fields(writer: IncrementalPdfFileWriter, fields: Sequence[FieldSpec],
     if clashing:
         raise StateError(f"{name} already has the signature field(s) {', '.join(clashing)}")
     for spec in fields:
-        if spec.page >= page_count:
-            raise ValueError(f"field {spec.name}: page {spec.page + 1} > {page_count} pages")
         box: Any = spec.rect  # pyHanko annotates ints but writes any number
         append_signature_field(
             writer, SigFieldSpec(sig_field_name=spec.name, on_page=spec.page, box=box)

@@ -17,34 +17,23 @@ Public API: :func:`stamp_pdf`, :func:`stamp_bytes` and :class:`StampResult`. The
 from __future__ import annotations
 
 import io
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import qrcode
-import qrcode.constants
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
-from pyhanko.pdf_utils.reader import PdfFileReader
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
-from reportlab import rl_config
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.pdfgen.canvas import Canvas
 
 from pipeline.core.errors import ConfigError, InputError, StateError
 from pipeline.core.files import write_atomic
 from pipeline.documents.pdf.geometry import PageFrame, page_attribute
+from pipeline.documents.pdf.overlay import OverlayPage, overlay_forms
 from pipeline.documents.pdf.sigfields import FieldSpec, append_fields
-
-# Binary Flate streams, not ASCII85 on top: smaller, and nothing to encode here and decode
-# again when the overlay is copied into the document.
-rl_config.useA85 = 0
 
 __all__ = ["DEFAULT_FONTS", "StampResult", "stamp_bytes", "stamp_pdf"]
 
@@ -152,7 +141,7 @@ def _stamp(data: bytes, name: str, *, number: str, fingerprint: str, draft: bool
     total = len(frames)
     payload = f"fiftyfifty:{number}:{fingerprint}"
     specs = [
-        _OverlayPage(
+        OverlayPage(
             matrix=frame.matrix,
             width=frame.width,
             height=frame.height,
@@ -161,10 +150,10 @@ def _stamp(data: bytes, name: str, *, number: str, fingerprint: str, draft: bool
         )
         for index, frame in enumerate(frames)
     ]
-    overlay = PdfFileReader(io.BytesIO(_draw_overlay(specs, font_path, draft=draft)))
+    contents, resources = overlay_forms(specs, font_path, draft=draft)
     try:
         writer = _KeepMetadataWriter(io.BytesIO(data))
-        _attach_overlay(writer, overlay, frames)
+        _attach_overlay(writer, contents, resources, frames)
         if fields:
             append_fields(writer, fields, name)
         buffer = io.BytesIO()
@@ -173,127 +162,6 @@ def _stamp(data: bytes, name: str, *, number: str, fingerprint: str, draft: bool
         raise InputError(f"{name} cannot be stamped ({exc})") from exc
     layouts = len({(round(f.width, 1), round(f.height, 1)) for f in frames})
     return buffer.getvalue(), total, layouts, font_path
-
-
-@dataclass(frozen=True)
-class _OverlayPage:
-    """What to draw on one page, in display coordinates."""
-
-    matrix: tuple[float, float, float, float, float, float]
-    width: float
-    height: float
-    footer: str
-    qr_payload: str | None
-
-
-_FOOTER_SIZE = 8.0
-_FOOTER_BASELINE = 16.0
-_QR_SIZE = 64.0
-"""Side of the QR code in points (22.6 mm). The payload (about 90 characters) makes a
-version 6 code at level M: 41 modules, 45 with the quiet zone, so a module is 1.4 pt, three
-pixels when a scan or a rendering is made at 150 dpi (zbar reads it; 44 pt did not)."""
-_QR_MARGIN = 6.0
-_QR_QUIET = 2
-_QR_MASK = 2
-_QR_LEVEL = qrcode.constants.ERROR_CORRECT_M
-"""Level M (15 % of the code may be damaged): a stained or folded paper original still
-reads, while the code stays small enough for the top margin (level Q needs version 8)."""
-
-
-def _draw_overlay(pages: list[_OverlayPage], font_path: Path, *, draft: bool) -> bytes:
-    """One reportlab document, a page per source page; one watermark form per page size."""
-    font_name = _register_font(font_path)
-    buffer = io.BytesIO()
-    canvas = Canvas(buffer, pageCompression=1, invariant=1, initialFontName=font_name,
-                    initialFontSize=_FOOTER_SIZE)
-    watermarks: dict[tuple[float, float], str] = {}
-    if draft:
-        for spec in pages:
-            key = (round(spec.width, 1), round(spec.height, 1))
-            if key not in watermarks:
-                watermarks[key] = f"FFWatermark{len(watermarks)}"
-                _define_watermark(canvas, watermarks[key], font_name, *key)
-    for spec in pages:
-        canvas.saveState()
-        canvas.transform(*spec.matrix)
-        if draft:
-            canvas.saveState()
-            canvas.setFillAlpha(0.25)
-            canvas.doForm(watermarks[(round(spec.width, 1), round(spec.height, 1))])
-            canvas.restoreState()
-        natural = pdfmetrics.stringWidth(spec.footer, font_name, 1.0)
-        size = min(_FOOTER_SIZE, 0.9 * spec.width / natural) if natural else _FOOTER_SIZE
-        canvas.setFont(font_name, size)
-        canvas.setFillGray(0.2)
-        canvas.drawCentredString(spec.width / 2, _FOOTER_BASELINE, spec.footer)
-        if spec.qr_payload is not None:
-            side = min(_QR_SIZE, spec.width / 4, spec.height / 4)
-            _draw_qr(canvas, spec.qr_payload, spec.width - _QR_MARGIN - side,
-                     spec.height - _QR_MARGIN - side, side)
-        canvas.restoreState()
-        canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
-
-
-def _define_watermark(canvas: Canvas, name: str, font_name: str, width: float,
-                      height: float) -> None:
-    """A form XObject with a light "PROJET" along the page diagonal."""
-    text = "PROJET"
-    diagonal = math.hypot(width, height)
-    size = 0.55 * diagonal / pdfmetrics.stringWidth(text, font_name, 1.0)
-    canvas.beginForm(name, lowerx=0, lowery=0, upperx=width, uppery=height)
-    # The transparency is set by the page before ``Do``: reportlab leaves a form's own
-    # ExtGState out of its resources. The form's graphics state is isolated by ``Do``.
-    canvas.setFillColorRGB(0.55, 0.55, 0.55)
-    canvas.translate(width / 2, height / 2)
-    canvas.rotate(math.degrees(math.atan2(height, width)))
-    canvas.setFont(font_name, size)
-    canvas.drawCentredString(0, -0.35 * size, text)
-    canvas.endForm()
-
-
-def _draw_qr(canvas: Canvas, payload: str, x: float, y: float, side: float) -> None:
-    """Vector QR code: a white square with a quiet zone, dark modules merged by row runs."""
-    # A fixed mask: choosing the "best" of the eight costs more than the rest of the stamp
-    # (it scores every mask in Python), and any mask is valid for every reader.
-    code = qrcode.QRCode(error_correction=_QR_LEVEL, border=0,
-                         mask_pattern=_QR_MASK)
-    code.add_data(payload)
-    code.make(fit=True)
-    modules: list[list[bool]] = code.get_matrix()
-    count = len(modules)
-    unit = side / (count + 2 * _QR_QUIET)
-    canvas.setFillGray(1.0)
-    canvas.rect(x, y, side, side, stroke=0, fill=1)
-    # The dark modules as one path of rectangles, one per run of a row, written as PDF
-    # operators directly: reportlab's path object costs more than the QR code itself.
-    ops: list[str] = []
-    for row, cells in enumerate(modules):
-        top = y + side - (_QR_QUIET + row + 1) * unit
-        col = 0
-        while col < count:
-            if not cells[col]:
-                col += 1
-                continue
-            start = col
-            while col < count and cells[col]:
-                col += 1
-            ops.append(f"{x + (_QR_QUIET + start) * unit:.3f} {top:.3f} "
-                       f"{(col - start) * unit:.3f} {unit:.3f} re")
-    canvas.setFillGray(0.0)
-    canvas.addLiteral("\n".join(ops) + "\nf")
-
-
-def _register_font(font_path: Path) -> str:
-    """Register the TrueType font with reportlab once; return its name."""
-    name = "FFStamp-" + re.sub(r"[^A-Za-z0-9]", "", font_path.stem)
-    if name not in pdfmetrics.getRegisteredFontNames():
-        try:
-            pdfmetrics.registerFont(TTFont(name, str(font_path), asciiReadable=False))
-        except Exception as exc:  # reportlab raises bare TTFError/ValueError subclasses
-            raise ConfigError(f"stamp font {font_path} is not a usable TrueType font") from exc
-    return name
 
 
 class _KeepMetadataWriter(IncrementalPdfFileWriter):
@@ -305,32 +173,29 @@ class _KeepMetadataWriter(IncrementalPdfFileWriter):
         return None
 
 
-def _attach_overlay(writer: IncrementalPdfFileWriter, overlay: PdfFileReader,
+def _attach_overlay(writer: IncrementalPdfFileWriter, drawings: Sequence[bytes],
+                    shared_resources: Sequence[generic.PdfObject],
                     frames: list[PageFrame]) -> None:
-    """Turn each overlay page into a form XObject and paint it last on the matching page.
+    """Turn each page's drawing into a form XObject and paint it last on the page.
 
     The page's own content is wrapped in ``q … Q`` so whatever graphics state it leaves
-    cannot shift the stamp. Overlay resources (the one embedded font, the watermark forms)
-    are imported once and shared by every page's form.
+    cannot shift the stamp. The drawings' resources (the one embedded font, the watermark
+    forms) are imported once and shared by every page's form.
     """
     # pyHanko's page-tree helpers and object constructors are untyped.
-    src_doc: Any = overlay
     out_doc: Any = writer
     pdf: Any = generic
     opening = writer.add_object(_stream(b"q\n"))
     closings: dict[str, generic.IndirectObject] = {}
     imported: tuple[generic.PdfObject, generic.PdfObject] | None = None
-    stamp_refs = _page_refs(src_doc, len(frames))
     page_refs = _page_refs(out_doc, len(frames))
     for index, frame in enumerate(frames):
-        stamp_page = stamp_refs[index].get_object()
-        raw_resources = stamp_page.raw_get("/Resources")
-        if imported is None or imported[0] != raw_resources:
+        raw_resources = shared_resources[index]
+        if imported is None or imported[0] is not raw_resources:
             copy = writer.import_object(raw_resources)
             shared = copy if isinstance(copy, generic.IndirectObject) else writer.add_object(copy)
             imported = (raw_resources, shared)
-        drawn = stamp_page["/Contents"]
-        form = _stream(drawn.data if isinstance(drawn, generic.StreamObject) else b"")
+        form = _stream(drawings[index])
         form.update({
             generic.pdf_name("/Type"): generic.pdf_name("/XObject"),
             generic.pdf_name("/Subtype"): generic.pdf_name("/Form"),
