@@ -3,9 +3,9 @@
 Records stream in; accepted ones are numbered (registry claim) and rendered to DOCX in a
 scratch folder; chunks of DOCX are converted by LibreOffice in a background thread while
 the next chunk renders; each converted PDF is stamped, receives its empty signature fields
-and is archived with its intake and DOCX. LibreOffice is started on every worker's profile
-as the run begins (its start-up overlaps the reading and rendering of the first records)
-and serves every round.
+and is archived with its intake and DOCX. A LibreOffice is started as the run begins (its
+start-up overlaps the reading and rendering of the first records), one per further worker
+once the batch is more than a few records, and each serves every round.
 A crash at any point leaves the record ``pending``; the next run resumes it (same number)
 and nothing is produced twice."""
 
@@ -210,6 +210,12 @@ def _low_space(folder: Path) -> str:
     return f"; the disk is full or nearly full (only {free // 1024} kB free): free some space"
 
 
+SPREAD_FROM = 8
+"""Records read before a second LibreOffice is started: a smaller batch is converted by
+one, while the other core does the Python work (a LibreOffice's start costs more than it
+would save on a few documents)."""
+
+
 class BatchRunner:
     """Runs one batch; see :func:`run_batch`."""
 
@@ -227,6 +233,9 @@ class BatchRunner:
         self.first_round = size or 2 * self.workers
         self.next_round = size or self.workers
         self.max_round = size or 150 * self.workers
+        self.started = 0
+        """LibreOffice processes started so far (the first at once, the others from
+        :data:`SPREAD_FROM` documents on)."""
         self._ready: queue.SimpleQueue[tuple[_Job, ConvertResult]] = queue.SimpleQueue()
 
     def run(self, inputs: Iterable[Path]) -> RunSummary:
@@ -237,8 +246,7 @@ class BatchRunner:
         warm = WarmStarts(soffice)
         order: dict[tuple[str, int], int] = {}
         try:
-            for slot in range(self.workers):
-                warm.start(scratch / "profiles" / f"worker-{slot}")
+            self._start_workers(1, scratch, warm)
             with Registry.open(ws.registry_path) as reg, \
                     ThreadPoolExecutor(1, thread_name_prefix="convert") as pool:
                 self.reg = reg
@@ -275,6 +283,8 @@ class BatchRunner:
             self._finish_ready(scratch)
             if job is not None:
                 pending.append(job)
+                if len(order) >= SPREAD_FROM:
+                    self._start_workers(self.workers, scratch, warm)
             if batch is not None and (batch.done() or len(pending) >= self.max_round):
                 self._await(batch, scratch)  # rendering stays at most a round ahead
                 batch = None
@@ -290,6 +300,12 @@ class BatchRunner:
             batch = self._submit(pool, pending, scratch, warm) if pending else None
             pending = []
         self._finish_ready(scratch)
+
+    def _start_workers(self, count: int, scratch: Path, warm: WarmStarts) -> None:
+        """Start LibreOffice on the profiles of the workers up to ``count``."""
+        while self.started < min(count, self.workers):
+            warm.start(scratch / "profiles" / f"worker-{self.started}")
+            self.started += 1
 
     def _first_round_due(self, pending: list[_Job], warm: WarmStarts) -> bool:
         """The first round waits for LibreOffice to be up (a call made sooner would only
@@ -308,10 +324,10 @@ class BatchRunner:
         def arrived(result: ConvertResult) -> None:
             ready.put((by_source[result.source], result))
 
-        chunk = self.o.chunk_size or math.ceil(len(jobs) / self.workers)
+        chunk = self.o.chunk_size or math.ceil(len(jobs) / self.started)
         future = pool.submit(
             convert_batch, [j.docx for j in jobs], scratch / "pdf",
-            workers=self.workers, chunk_size=chunk, timeout=self.o.timeout,
+            workers=self.started, chunk_size=chunk, timeout=self.o.timeout,
             soffice=self.o.soffice, on_progress=arrived, profiles=scratch / "profiles",
             warm=warm)
         # While LibreOffice works, load what stamping needs (half a second of imports,
