@@ -166,12 +166,14 @@ def test_registry_show_for_a_clerk(tmp_path: Path) -> None:
     assert code == 0, out
     assert "commune 1\u202f500,00\xa0€, en nature 800,50\xa0€" in out
     assert "du 01/03/2026 au 30/09/2026" in out
+    assert "statut en cours de signature, version 1" in out  # the status in words
     assert "Historique :" in out and "numéro attribué" in out and "signée" in out
     assert "par Lina Haddad (holder-1)" in out
     assert "{" not in out                             # no JSON in the text form
     assert re.search(r"\d\d/\d\d/\d{4} \d\d:\d\d  numéro attribué", out)
     code, out = cli("--lang", "en", "registry", "show", "FF_2026_001", "-w", str(ws.root))
     assert "History:" in out and "number allocated" in out
+    assert "status being signed, version 1" in out
 
 
 def code_literals() -> set[str]:

@@ -64,6 +64,9 @@ def session(tmp_path_factory: pytest.TempPathFactory,
                   "--workspace", str(ws),
                   env={**env, "FF_SECRET_PASS": passphrase})
         assert res.returncode == 0, res.stderr
+        last = s is signatories[-1]
+        assert ("statut signée ; doivent encore signer : personne" if last else
+                "statut en cours de signature ; doivent encore signer") in res.stdout
         outputs += [res.stdout, res.stderr]
     for args in (["verify", cid, "--trust", str(pki / "ca.pem")], ["archive", "verify"],
                  ["registry", "export", "--format", "csv", "-o", str(reports / "reg.csv")],

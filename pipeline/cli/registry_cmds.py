@@ -26,6 +26,7 @@ from pipeline.core.i18n import N_, _, ngettext
 from pipeline.lifecycle.details import convention_details
 from pipeline.lifecycle.drafts import list_drafts
 from pipeline.lifecycle.filters import lifecycle_filter
+from pipeline.lifecycle.statuses import status_label
 from pipeline.records.audit import AuditReport, verify_archive
 from pipeline.records.registry import STATUSES, ConventionRow, Registry, export_csv, export_json
 from pipeline.records.registry.export import holder_names
@@ -181,7 +182,8 @@ def show_lines(row: ConventionRow, data: dict[str, Any]) -> list[str]:
     lines = [f"{row.id}  {row.title}",
              "  " + _("type {type}, reference {reference}, status {status}, version "
                       "{version}").format(type=row.type_id, reference=row.reference,
-                                          status=row.status, version=row.version),
+                                          status=status_label(row.status),
+                                          version=row.version),
              "  " + _("holders: {names}").format(names=holder_names(row.holders) or "-"),
              "  " + _("commune {money}, in kind {inkind}, from {start} to {end}, upkeep "
                       "until {until}").format(

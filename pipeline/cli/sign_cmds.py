@@ -22,6 +22,7 @@ from pipeline.cli.trust_cmds import renew_timestamps_command, trust_group
 from pipeline.cli.verify_cmds import verify_command
 from pipeline.core.errors import InputError
 from pipeline.core.i18n import _, ngettext
+from pipeline.lifecycle.statuses import status_label
 from pipeline.signatures.batch import sign_batch, waiting_for
 from pipeline.signatures.credentials import Credential, Pkcs11Credential, Pkcs12Credential
 from pipeline.signatures.pades import LEVELS
@@ -185,7 +186,7 @@ def sign_command(convention_id: str, workspace: str | None, as_json: bool,
             id=convention_id, signer=payload["signer"], key=payload["signatory"],
             level=payload["level"], document=payload["document"]))
         click.echo(_("  status {status}; still to sign: {left}").format(
-            status=payload["status"], left=left))
+            status=status_label(payload["status"]), left=left))
 
 
 @click.command("sign-batch")
