@@ -23,6 +23,7 @@ from agents_fixtures import (
     start_runs,
     upload_both,
 )
+from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from pipeline.core.i18n import set_language
@@ -136,14 +137,13 @@ def test_import_run_and_open_a_convention(page: Any, server: Server, tmp_path: P
     page.get_by_label("Scan de l’original signé (PDF)").set_input_files(str(pdf))
     page.get_by_label("Signé le", exact=True).fill("2026-11-20")
     page.get_by_role("button", name="Enregistrer l’original papier").click()
-    page.wait_for_load_state()
-    assert "L’original papier signé est enregistré" in page.content()
+    expect(page.locator("body")).to_contain_text("L’original papier signé est enregistré")
     assert page.locator(".lead .status").inner_text() == "Signée"
     assert page.get_by_text("Signé le").count() >= 2  # each signatory's state
     # 6. The archive is intact, and the registry export lists the conventions.
     page.goto(server.url + "/agents/archive")
     page.get_by_role("button", name="Vérifier maintenant").click()
-    assert "L’archive est intacte" in page.locator("#check-result").inner_text()
+    expect(page.locator("#check-result")).to_contain_text("L’archive est intacte")
     with page.expect_download() as info:
         page.get_by_role("link", name="Registre avec les documents (JSON)").click()
     exported = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
+from playwright.sync_api import expect
 from sign_fixtures import pdfsig
 from web_fixtures import (
     CA_ENV,
@@ -147,7 +148,7 @@ def test_a_signing_process_killed_leaves_the_server_up(
     with _server(ws, port, workers=1) as proc:
         _up_to_signing(page, inbox, H1)
         page.click("#sign")
-        assert "rien n’a été enregistré" in page.locator("main").inner_text()
+        expect(page.locator("main")).to_contain_text("rien n’a été enregistré")
         assert proc.poll() is None
         with Registry.open(ws.registry_path) as reg:
             assert not reg.signatures(conv)

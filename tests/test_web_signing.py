@@ -121,6 +121,14 @@ def _invalid_text(page: Any) -> str:
     return str(page.locator("main").inner_text())
 
 
+def main_shows(page: Any, text: str) -> None:
+    """The page's ``main`` comes to contain ``text`` (waiting for the page a form post
+    loads to be parsed: a check made at once may read it half-loaded)."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("main")).to_contain_text(text)
+
+
 def test_unknown_expired_and_used_links_get_the_same_page(
         site: tuple[Workspace, str, Inbox], browser: Any, tmp_path: Path) -> None:
     ws, url, inbox = site
@@ -168,13 +176,13 @@ def test_five_wrong_codes_lock_the_link(site: tuple[Workspace, str, Inbox], brow
     for attempt in range(1, 5):
         page.fill("#code", wrong)
         page.click("#check-code")
-        assert f"Essais restants : {5 - attempt}" in page.locator("main").inner_text()
+        main_shows(page, f"Essais restants : {5 - attempt}")
     page.fill("#code", wrong)
     page.click("#check-code")
-    assert "verrouillé" in page.locator("main").inner_text()
-    assert "Contactez la mairie" in page.locator("main").inner_text()
+    main_shows(page, "verrouillé")
+    main_shows(page, "Contactez la mairie")
     page.goto(link)  # even the right code no longer helps: the link is dead
-    assert "n’est pas valide" in page.locator("main").inner_text()
+    main_shows(page, "n’est pas valide")
     context.close()
     with Registry.open(ws.registry_path) as reg:
         assert "invitation_locked" in [e.action for e in reg.events(conv)]
